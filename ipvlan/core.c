@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ipvlan data path: the master's receive handler and the slaves' transmit.
+ *
+ * Slaves share the master's MAC, so frames are switched on L3 addresses:
+ * the ARP target/sender, the IPv4 or IPv6 destination/source, or the target
+ * of an IPv6 neighbour solicitation. Headers are read with
+ * skb_header_pointer(), never trusted to be in the linear area.
+ *
+ * Everything here runs under RCU (rx handler, ndo_start_xmit).
+ */
+
+#include <linux/etherdevice.h>
+#include <linux/if_arp.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/icmpv6.h>
+#include <net/ip.h>
+#include <net/ip6_route.h>
+#include <net/ndisc.h>
+#include <net/route.h>
+
+#include "ipvlan.h"
+
+/* An L3 address pulled out of a frame. */
+struct ipvl_l3addr {
+	union {
+		struct in6_addr	ip6;
+		__be32		ip4;
+	};
+	bool			is_v6;
+};
+
+/* ARP payload for Ethernet/IPv4, after struct arphdr. */
+struct ipvl_arp_eth_ip4 {
+	u8	sha[ETH_ALEN];
+	u8	sip[4];
+	u8	tha[ETH_ALEN];
+	u8	tip[4];
+} __packed;
+
+static bool ipvl_arp_addr(const struct sk_buff *skb, unsigned int off,
+			  bool dst, struct ipvl_l3addr *out)
+{
+	struct ipvl_arp_eth_ip4 _body;
+	const struct ipvl_arp_eth_ip4 *body;
+	struct arphdr _arp;
+	const struct arphdr *arp;
+
+	arp = skb_header_pointer(skb, off, sizeof(_arp), &_arp);
+	if (!arp || arp->ar_hln != ETH_ALEN || arp->ar_pln != 4 ||
+	    arp->ar_pro != htons(ETH_P_IP))
+		return false;
+	body = skb_header_pointer(skb, off + sizeof(_arp), sizeof(_body),
+				  &_body);
+	if (!body)
+		return false;
+	memcpy(&out->ip4, dst ? body->tip : body->sip, sizeof(out->ip4));
+	out->is_v6 = false;
+	return true;
+}
+
+static bool ipvl_ipv4_addr(const struct sk_buff *skb, unsigned int off,
+			   bool dst, struct ipvl_l3addr *out)
+{
+	const struct iphdr *iph;
+	struct iphdr _iph;
+
+	iph = skb_header_pointer(skb, off, sizeof(_iph), &_iph);
+	if (!iph || iph->version != 4 || iph->ihl < 5)
+		return false;
+	out->ip4 = dst ? iph->daddr : iph->saddr;
+	out->is_v6 = false;
+	return true;
+}
+
+static bool ipvl_ipv6_addr(const struct sk_buff *skb, unsigned int off,
+			   bool dst, struct ipvl_l3addr *out)
+{
+	const struct ipv6hdr *ip6h;
+	struct ipv6hdr _ip6h;
+
+	ip6h = skb_header_pointer(skb, off, sizeof(_ip6h), &_ip6h);
+	if (!ip6h || ip6h->version != 6)
+		return false;
+	out->ip6 = dst ? ip6h->daddr : ip6h->saddr;
+	out->is_v6 = true;
+
+	/*
+	 * A neighbour solicitation is about its target: it is sent from ::
+	 * during DAD, and its destination may be the solicited-node group.
+	 */
+	if (ip6h->nexthdr == IPPROTO_ICMPV6 &&
+	    (dst || ipv6_addr_any(&ip6h->saddr))) {
+		const struct nd_msg *ns;
+		struct nd_msg _ns;
+
+		ns = skb_header_pointer(skb, off + sizeof(_ip6h), sizeof(_ns),
+					&_ns);
+		if (ns && ns->icmph.icmp6_type == NDISC_NEIGHBOUR_SOLICITATION)
+			out->ip6 = ns->target;
+	}
+	return true;
+}
+
+/*
+ * Read the address to switch on from a frame whose L3 header starts @off
+ * bytes after skb->data and whose ethertype is @proto.
+ */
+static bool ipvl_l3_addr(const struct sk_buff *skb, unsigned int off,
+			 __be16 proto, bool dst, struct ipvl_l3addr *out)
+{
+	switch (proto) {
+	case htons(ETH_P_ARP):
+		return ipvl_arp_addr(skb, off, dst, out);
+	case htons(ETH_P_IP):
+		return ipvl_ipv4_addr(skb, off, dst, out);
+	case htons(ETH_P_IPV6):
+		return ipvl_ipv6_addr(skb, off, dst, out);
+	}
+	return false;
+}
+
+/* The running slave owning @ip, or NULL. Caller holds RCU. */
+static struct ipvl_dev *ipvl_owner(struct ipvl_port *port,
+				   const struct ipvl_l3addr *ip)
+{
+	struct ipvl_addr *a = ipvl_addr_lookup(port, &ip->ip6, ip->is_v6);
+
+	if (!a || !netif_running(a->slave->dev))
+		return NULL;
+	return a->slave;
+}
+
+/* Clear what must not leak when @skb moves into @to's namespace. */
+static void ipvl_cross_ns(struct sk_buff *skb, struct net_device *to)
+{
+	u8 pkt_type = skb->pkt_type;
+
+	if (!net_eq(dev_net(skb->dev), dev_net(to))) {
+		skb_scrub_packet(skb, true);
+		skb->pkt_type = pkt_type;
+	}
+	skb->dev = to;
+}
+
+/* Receive path ---------------------------------------------------------- */
+
+/*
+ * A frame from the wire for a slave: hand it to the slave's stack by
+ * re-running the receive loop on the slave.
+ */
+static rx_handler_result_t ipvl_rx_to_slave(struct sk_buff **pskb,
+					    struct ipvl_dev *slave)
+{
+	struct sk_buff *skb = *pskb;
+	unsigned int len = skb->len + ETH_HLEN;
+
+	skb = skb_share_check(skb, GFP_ATOMIC);
+	if (!skb) {
+		ipvl_count_rx(slave, len, false, false);
+		return RX_HANDLER_CONSUMED;
+	}
+	ipvl_cross_ns(skb, slave->dev);
+	*pskb = skb;
+	ipvl_count_rx(slave, len, true, false);
+	return RX_HANDLER_ANOTHER;
+}
+
+static rx_handler_result_t ipvl_rx_unicast(struct sk_buff **pskb,
+					   struct ipvl_port *port)
+{
+	struct sk_buff *skb = *pskb;
+	struct ipvl_l3addr ip;
+	struct ipvl_dev *slave;
+
+	if (!ipvl_l3_addr(skb, 0, skb->protocol, true, &ip))
+		return RX_HANDLER_PASS;
+	slave = ipvl_owner(port, &ip);
+	if (!slave)
+		return RX_HANDLER_PASS;
+	return ipvl_rx_to_slave(pskb, slave);
+}
+
+/*
+ * True if a frame seen on the master was sent by one of our own slaves
+ * (e.g. reflected by a VEPA switch): it carries the master's MAC and a
+ * source address a slave owns.
+ */
+static bool ipvl_rx_from_own_slave(struct ipvl_port *port, struct sk_buff *skb)
+{
+	struct ipvl_l3addr ip;
+
+	if (!ether_addr_equal(eth_hdr(skb)->h_source, port->dev->dev_addr))
+		return false;
+	if (!ipvl_l3_addr(skb, 0, skb->protocol, false, &ip))
+		return false;
+	return !!ipvl_owner(port, &ip);
+}
+
+static rx_handler_result_t ipvl_rx_l2(struct sk_buff **pskb,
+				      struct ipvl_port *port)
+{
+	struct sk_buff *skb = *pskb;
+	struct sk_buff *nskb;
+
+	if (!is_multicast_ether_addr(eth_hdr(skb)->h_dest))
+		return ipvl_rx_unicast(pskb, port);
+
+	/* Broadcast and multicast: the master keeps the original. */
+	if (ipvl_rx_from_own_slave(port, skb))
+		return RX_HANDLER_PASS;
+	nskb = skb_clone(skb, GFP_ATOMIC);
+	if (nskb)
+		ipvl_mc_enqueue(port, nskb, 0, false);
+	else
+		atomic_long_inc(&port->mc_dropped);
+	return RX_HANDLER_PASS;
+}
+
+/**
+ * ipvl_handle_frame - rx_handler of a master with ipvlan slaves
+ * @pskb: the received frame, data at the L3 header
+ */
+rx_handler_result_t ipvl_handle_frame(struct sk_buff **pskb)
+{
+	struct ipvl_port *port = ipvl_port_get_rcu((*pskb)->dev);
+
+	if (unlikely(!port))
+		return RX_HANDLER_PASS;
+
+	switch (READ_ONCE(port->mode)) {
+	case IPVLAN_MODE_L2:
+		return ipvl_rx_l2(pskb, port);
+	case IPVLAN_MODE_L3:
+	case IPVLAN_MODE_L3S:
+		return ipvl_rx_unicast(pskb, port);
+	}
+	return RX_HANDLER_PASS;
+}
+
+/* Transmit path --------------------------------------------------------- */
+
+/* Deliver a frame sent by a slave to a sibling slave. */
+static int ipvl_tx_to_slave(struct sk_buff *skb, struct ipvl_dev *to)
+{
+	unsigned int len = skb->len;
+	int ret;
+
+	skb = skb_share_check(skb, GFP_ATOMIC);
+	if (!skb) {
+		ipvl_count_rx(to, len, false, false);
+		return NET_XMIT_DROP;
+	}
+	ret = dev_forward_skb(to->dev, skb);
+	ipvl_count_rx(to, len, ret == NET_RX_SUCCESS, false);
+	return ret == NET_RX_SUCCESS ? NET_XMIT_SUCCESS : NET_XMIT_DROP;
+}
+
+static int ipvl_tx_l2(struct sk_buff *skb, struct ipvl_dev *slave)
+{
+	struct ipvl_port *port = slave->port;
+	const struct ethhdr *eth = eth_hdr(skb);
+	u16 flags = READ_ONCE(port->flags);
+	struct ipvl_l3addr ip;
+	struct ipvl_dev *to;
+
+	if (is_multicast_ether_addr(eth->h_dest)) {
+		ipvl_mc_enqueue(port, skb, slave->id, true);
+		return NET_XMIT_SUCCESS;
+	}
+
+	if (!(flags & IPVLAN_F_VEPA) &&
+	    ether_addr_equal(eth->h_dest, slave->dev->dev_addr)) {
+		/* Addressed to our shared MAC: a sibling or the master. */
+		if (ipvl_l3_addr(skb, ETH_HLEN, eth->h_proto, true, &ip)) {
+			to = ipvl_owner(port, &ip);
+			if (to) {
+				if (flags & IPVLAN_F_PRIVATE) {
+					kfree_skb(skb);
+					return NET_XMIT_DROP;
+				}
+				return ipvl_tx_to_slave(skb, to);
+			}
+		}
+		skb = skb_share_check(skb, GFP_ATOMIC);
+		if (!skb)
+			return NET_XMIT_DROP;
+		return dev_forward_skb(port->dev, skb) == NET_RX_SUCCESS ?
+		       NET_XMIT_SUCCESS : NET_XMIT_DROP;
+	}
+
+	ipvl_cross_ns(skb, port->dev);
+	return dev_queue_xmit(skb);
+}
+
+static int ipvl_tx_route_v4(struct sk_buff *skb, struct net_device *master)
+{
+	struct net *net = dev_net(master);
+	const struct iphdr *iph;
+	struct flowi4 fl4 = {};
+	struct rtable *rt;
+
+	if (!pskb_network_may_pull(skb, sizeof(*iph)))
+		goto drop;
+	iph = ip_hdr(skb);
+	if (iph->version != 4 || iph->ihl < 5)
+		goto drop;
+
+	fl4.flowi4_oif = master->ifindex;
+	fl4.flowi4_tos = RT_TOS(iph->tos);
+	fl4.flowi4_flags = FLOWI_FLAG_ANYSRC;
+	fl4.flowi4_mark = skb->mark;
+	fl4.daddr = iph->daddr;
+	fl4.saddr = iph->saddr;
+	rt = ip_route_output_flow(net, &fl4, NULL);
+	if (IS_ERR(rt))
+		goto drop;
+	if (rt->rt_type != RTN_UNICAST && rt->rt_type != RTN_LOCAL) {
+		ip_rt_put(rt);
+		goto drop;
+	}
+	skb_dst_set(skb, &rt->dst);
+	memset(IPCB(skb), 0, sizeof(*IPCB(skb)));
+	return ip_local_out(net, NULL, skb);
+drop:
+	kfree_skb(skb);
+	return NET_XMIT_DROP;
+}
+
+static int ipvl_tx_route_v6(struct sk_buff *skb, struct net_device *master)
+{
+	struct net *net = dev_net(master);
+	const struct ipv6hdr *ip6h;
+	struct flowi6 fl6 = {};
+	struct dst_entry *dst;
+
+	if (!pskb_network_may_pull(skb, sizeof(*ip6h)))
+		goto drop;
+	ip6h = ipv6_hdr(skb);
+	if (ip6h->version != 6)
+		goto drop;
+
+	fl6.flowi6_oif = master->ifindex;
+	fl6.daddr = ip6h->daddr;
+	fl6.saddr = ip6h->saddr;
+	fl6.flowi6_flags = FLOWI_FLAG_ANYSRC;
+	fl6.flowlabel = ip6_flowinfo(ip6h);
+	fl6.flowi6_mark = skb->mark;
+	fl6.flowi6_proto = ip6h->nexthdr;
+	dst = ip6_route_output(net, NULL, &fl6);
+	if (dst->error) {
+		dst_release(dst);
+		goto drop;
+	}
+	skb_dst_set(skb, dst);
+	memset(IP6CB(skb), 0, sizeof(*IP6CB(skb)));
+	return ip6_local_out(net, NULL, skb);
+drop:
+	kfree_skb(skb);
+	return NET_XMIT_DROP;
+}
+
+/*
+ * L3 modes: a slave's packet that is not for a sibling is routed in the
+ * master's namespace. The slave's Ethernet header is meaningless there.
+ */
+static int ipvl_tx_routed(struct sk_buff *skb, struct ipvl_dev *slave)
+{
+	struct net_device *master = slave->port->dev;
+	__be16 proto = eth_hdr(skb)->h_proto;
+
+	if (is_multicast_ether_addr(eth_hdr(skb)->h_dest))
+		goto drop;
+
+	skb_pull(skb, ETH_HLEN);
+	skb_reset_network_header(skb);
+	skb->mac_header = (typeof(skb->mac_header))~0U;
+	ipvl_cross_ns(skb, master);
+	skb_dst_drop(skb);
+
+	switch (proto) {
+	case htons(ETH_P_IP):
+		return ipvl_tx_route_v4(skb, master);
+	case htons(ETH_P_IPV6):
+		return ipvl_tx_route_v6(skb, master);
+	}
+drop:
+	kfree_skb(skb);
+	return NET_XMIT_DROP;
+}
+
+static int ipvl_tx_l3(struct sk_buff *skb, struct ipvl_dev *slave)
+{
+	struct ipvl_port *port = slave->port;
+	u16 flags = READ_ONCE(port->flags);
+	struct ipvl_l3addr ip;
+	struct ipvl_dev *to;
+
+	if (!(flags & IPVLAN_F_VEPA) &&
+	    ipvl_l3_addr(skb, ETH_HLEN, eth_hdr(skb)->h_proto, true, &ip)) {
+		to = ipvl_owner(port, &ip);
+		if (to) {
+			if (flags & IPVLAN_F_PRIVATE) {
+				kfree_skb(skb);
+				return NET_XMIT_DROP;
+			}
+			return ipvl_tx_to_slave(skb, to);
+		}
+	}
+	return ipvl_tx_routed(skb, slave);
+}
+
+/**
+ * ipvl_start_xmit - ndo_start_xmit of a slave
+ * @skb: frame with its Ethernet header at skb->data
+ * @dev: the slave
+ */
+netdev_tx_t ipvl_start_xmit(struct sk_buff *skb, struct net_device *dev)
+{
+	struct ipvl_dev *slave = netdev_priv(dev);
+	unsigned int len = skb->len;
+	int ret;
+
+	if (unlikely(!pskb_may_pull(skb, ETH_HLEN))) {
+		kfree_skb(skb);
+		ret = NET_XMIT_DROP;
+		goto out;
+	}
+	skb_reset_mac_header(skb);
+
+	if (READ_ONCE(slave->port->mode) == IPVLAN_MODE_L2)
+		ret = ipvl_tx_l2(skb, slave);
+	else
+		ret = ipvl_tx_l3(skb, slave);
+out:
+	if (likely(ret == NET_XMIT_SUCCESS || ret == NET_XMIT_CN)) {
+		struct ipvl_pcpu_stats *s = this_cpu_ptr(slave->stats);
+
+		u64_stats_update_begin(&s->syncp);
+		u64_stats_inc(&s->tx_packets);
+		u64_stats_add(&s->tx_bytes, len);
+		u64_stats_update_end(&s->syncp);
+	} else {
+		this_cpu_inc(slave->stats->tx_dropped);
+	}
+	return NETDEV_TX_OK;
+}

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ipvlan: virtual devices that share their master's MAC address and are
+ * told apart by their L3 addresses. Private declarations of ipvlan.ko.
+ */
+#ifndef _IPVLAN_IPVLAN_H
+#define _IPVLAN_IPVLAN_H
+
+#include <linux/if_link.h>
+#include <linux/in6.h>
+#include <linux/list.h>
+#include <linux/netdevice.h>
+#include <linux/skbuff.h>
+#include <linux/spinlock.h>
+#include <linux/u64_stats_sync.h>
+#include <linux/workqueue.h>
+
+#include "ipvtap_compat.h"
+
+#define IPVL_DRV_VERSION	"0.1"
+
+/* Buckets of a port's address table (power of two). */
+#define IPVL_ADDR_HASH_BITS	8
+#define IPVL_ADDR_HASH_SIZE	BIT(IPVL_ADDR_HASH_BITS)
+
+/* Multicast filter: one bit per hash of a destination MAC. */
+#define IPVL_MC_FILTER_BITS	8
+#define IPVL_MC_FILTER_SIZE	BIT(IPVL_MC_FILTER_BITS)
+
+/* Broadcast/multicast frames waiting for the port's work item. */
+#define IPVL_MC_BACKLOG_MAX	1000
+
+/*
+ * One L3 address owned by a slave. It sits on the slave's list and in the
+ * port's hash table. Both are written under port->addr_lock; the hash is
+ * read under RCU on the data path.
+ */
+struct ipvl_addr {
+	struct ipvl_dev		*slave;
+	union {
+		struct in6_addr	ip6;
+		__be32		ip4;
+	};
+	bool			is_v6;
+	struct hlist_node	hnode;	/* port->addr_hash, RCU */
+	struct list_head	lnode;	/* slave->addrs */
+	struct rcu_head		rcu;
+};
+
+/* Per-cpu counters of a slave. */
+struct ipvl_pcpu_stats {
+	u64_stats_t		rx_packets;
+	u64_stats_t		rx_bytes;
+	u64_stats_t		rx_multicast;
+	u64_stats_t		tx_packets;
+	u64_stats_t		tx_bytes;
+	struct u64_stats_sync	syncp;
+	u32			rx_errors;
+	u32			tx_dropped;
+};
+
+/*
+ * The state ipvlan keeps on a master device. It is the master's
+ * rx_handler_data, created with the first slave and destroyed with the
+ * last one, both under RTNL.
+ */
+struct ipvl_port {
+	struct net_device	*dev;		/* the master */
+	possible_net_t		pnet;		/* master's netns, RTNL */
+	u16			mode;		/* IPVLAN_MODE_*, RTNL; read locklessly */
+	u16			flags;		/* IPVLAN_F_*, RTNL; read locklessly */
+	unsigned int		count;		/* registered slaves, RTNL */
+	struct list_head	slaves;		/* RTNL writers, RCU readers */
+	struct ida		ida;		/* dev_id allocator, RTNL */
+
+	/* Address table of all slaves, up or down. */
+	spinlock_t		addr_lock;
+	struct hlist_head	addr_hash[IPVL_ADDR_HASH_SIZE];
+
+	/* Deferred broadcast/multicast delivery. */
+	struct sk_buff_head	backlog;	/* its own lock */
+	struct work_struct	mc_work;
+	atomic_long_t		mc_dropped;
+
+	struct rcu_head		rcu;
+};
+
+/* A slave device's private data. */
+struct ipvl_dev {
+	struct net_device	*dev;
+	struct net_device	*master;	/* constant while registered */
+	netdevice_tracker	master_tracker;
+	struct ipvl_port	*port;		/* constant while registered */
+	struct list_head	pnode;		/* port->slaves */
+	struct list_head	addrs;		/* port->addr_lock */
+	u64			id;		/* unique, never reused */
+	DECLARE_BITMAP(mc_filter, IPVL_MC_FILTER_SIZE);	/* rx_mode, read by work */
+	netdev_features_t	sfeatures;	/* features asked by user */
+	struct ipvl_pcpu_stats __percpu *stats;
+	u32			msg_enable;
+	bool			mtu_set;	/* MTU chosen by user at create */
+};
+
+/* Control block of frames queued on port->backlog. */
+struct ipvl_skb_cb {
+	u64	src_id;		/* sending slave's id, 0 if from the wire */
+	bool	tx;		/* sent by a slave (data at L2 header) */
+};
+
+#define IPVL_SKB_CB(skb)	((struct ipvl_skb_cb *)&((skb)->cb[0]))
+
+/* main.c */
+extern const struct net_device_ops ipvl_netdev_ops;
+extern struct rtnl_link_ops ipvl_link_ops;
+
+static inline bool ipvl_is_slave(const struct net_device *dev)
+{
+	return dev->netdev_ops == &ipvl_netdev_ops;
+}
+
+struct ipvl_port *ipvl_port_get_rtnl(const struct net_device *dev);
+int ipvl_port_create(struct net_device *master, struct netlink_ext_ack *extack);
+void ipvl_port_destroy(struct ipvl_port *port);
+void ipvl_port_set_mode(struct ipvl_port *port, u16 mode);
+void ipvl_slave_setup(struct net_device *dev);
+int ipvl_notifiers_register(void);
+void ipvl_notifiers_unregister(void);
+
+static inline void ipvl_count_rx(struct ipvl_dev *slave, unsigned int len,
+				 bool ok, bool mcast)
+{
+	struct ipvl_pcpu_stats *s = this_cpu_ptr(slave->stats);
+
+	if (likely(ok)) {
+		u64_stats_update_begin(&s->syncp);
+		u64_stats_inc(&s->rx_packets);
+		u64_stats_add(&s->rx_bytes, len);
+		if (mcast)
+			u64_stats_inc(&s->rx_multicast);
+		u64_stats_update_end(&s->syncp);
+	} else {
+		this_cpu_inc(slave->stats->rx_errors);
+	}
+}
+
+/* core.c */
+rx_handler_result_t ipvl_handle_frame(struct sk_buff **pskb);
+netdev_tx_t ipvl_start_xmit(struct sk_buff *skb, struct net_device *dev);
+
+static inline struct ipvl_port *ipvl_port_get_rcu(const struct net_device *dev)
+{
+	return rcu_dereference(dev->rx_handler_data);
+}
+
+static inline bool ipvl_is_master(const struct net_device *dev)
+{
+	return rcu_access_pointer(dev->rx_handler) == ipvl_handle_frame;
+}
+
+/* addr.c */
+struct ipvl_addr *ipvl_addr_lookup(struct ipvl_port *port, const void *ip,
+				   bool is_v6);
+int ipvl_addr_add(struct ipvl_dev *slave, const void *ip, bool is_v6);
+void ipvl_addr_del(struct ipvl_dev *slave, const void *ip, bool is_v6);
+void ipvl_addr_flush(struct ipvl_dev *slave);
+int ipvl_addr_notifiers_register(void);
+void ipvl_addr_notifiers_unregister(void);
+
+/* mcast.c */
+void ipvl_mc_enqueue(struct ipvl_port *port, struct sk_buff *skb, u64 src_id,
+		     bool tx);
+void ipvl_mc_work(struct work_struct *work);
+void ipvl_mc_filter_sync(struct ipvl_dev *slave);
+unsigned int ipvl_mc_hash(const u8 *mac);
+
+/* netlink.c */
+int ipvl_link_register(void);
+void ipvl_link_unregister(void);
+
+#endif /* _IPVLAN_IPVLAN_H */

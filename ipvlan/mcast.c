@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ipvlan broadcast and multicast.
+ *
+ * Such frames may be for any number of slaves, so they are not delivered
+ * in the receive/transmit path: they are queued on the port's bounded
+ * backlog and a work item hands a clone to every running slave whose
+ * multicast filter accepts the destination. Frames sent by a slave skip
+ * the sender and then leave through the master. Frames from the wire are
+ * clones: the master's own stack keeps the original.
+ */
+
+#include <linux/etherdevice.h>
+#include <linux/hash.h>
+
+#include "ipvlan.h"
+
+/* Bucket of a destination MAC in a slave's multicast filter. */
+unsigned int ipvl_mc_hash(const u8 *mac)
+{
+	return hash_32(get_unaligned_be32(mac + 2), IPVL_MC_FILTER_BITS);
+}
+
+/**
+ * ipvl_mc_filter_sync - rebuild a slave's filter from its multicast list
+ * @slave: the slave, its addr_list_lock held (ndo_set_rx_mode)
+ *
+ * Also pushes the slave's unicast and multicast lists to the master so
+ * that its hardware filter lets the frames in.
+ */
+void ipvl_mc_filter_sync(struct ipvl_dev *slave)
+{
+	DECLARE_BITMAP(filter, IPVL_MC_FILTER_SIZE);
+	struct net_device *dev = slave->dev;
+	struct netdev_hw_addr *ha;
+
+	if (dev->flags & (IFF_PROMISC | IFF_ALLMULTI)) {
+		bitmap_fill(filter, IPVL_MC_FILTER_SIZE);
+	} else {
+		bitmap_zero(filter, IPVL_MC_FILTER_SIZE);
+		netdev_for_each_mc_addr(ha, dev)
+			__set_bit(ipvl_mc_hash(ha->addr), filter);
+		__set_bit(ipvl_mc_hash(dev->broadcast), filter);
+	}
+	bitmap_copy(slave->mc_filter, filter, IPVL_MC_FILTER_SIZE);
+
+	dev_uc_sync(slave->master, dev);
+	dev_mc_sync(slave->master, dev);
+}
+
+/**
+ * ipvl_mc_enqueue - queue a broadcast/multicast frame for the port's work
+ * @port: the master's port
+ * @skb: the frame; consumed
+ * @src_id: id of the sending slave, 0 for a frame from the wire
+ * @tx: sent by a slave (data at the Ethernet header) or received
+ */
+void ipvl_mc_enqueue(struct ipvl_port *port, struct sk_buff *skb, u64 src_id,
+		     bool tx)
+{
+	struct ipvl_skb_cb *cb = IPVL_SKB_CB(skb);
+
+	if (tx) {
+		skb_reset_mac_header(skb);
+		if (!net_eq(dev_net(skb->dev), dev_net(port->dev)))
+			skb_scrub_packet(skb, true);
+	}
+	skb->dev = port->dev;
+	cb->src_id = src_id;
+	cb->tx = tx;
+
+	spin_lock(&port->backlog.lock);
+	if (skb_queue_len(&port->backlog) < IPVL_MC_BACKLOG_MAX) {
+		__skb_queue_tail(&port->backlog, skb);
+		spin_unlock(&port->backlog.lock);
+		schedule_work(&port->mc_work);
+		return;
+	}
+	spin_unlock(&port->backlog.lock);
+	atomic_long_inc(&port->mc_dropped);
+	dev_core_stats_rx_dropped_inc(port->dev);
+	kfree_skb(skb);
+}
+
+/* Hand one queued frame to one slave. Called with BHs off and RCU held. */
+static void ipvl_mc_deliver(struct sk_buff *skb, struct ipvl_dev *slave,
+			    u8 pkt_type)
+{
+	const struct ipvl_skb_cb *cb = IPVL_SKB_CB(skb);
+	unsigned int len = skb->len + (cb->tx ? 0 : ETH_HLEN);
+	struct sk_buff *nskb;
+	int ret;
+
+	nskb = skb_clone(skb, GFP_ATOMIC);
+	if (!nskb) {
+		ipvl_count_rx(slave, len, false, true);
+		return;
+	}
+	if (cb->tx) {
+		/* dev_forward_skb() scrubs and sets pkt_type itself. */
+		ret = dev_forward_skb(slave->dev, nskb);
+	} else {
+		if (!net_eq(dev_net(nskb->dev), dev_net(slave->dev)))
+			skb_scrub_packet(nskb, true);
+		nskb->pkt_type = pkt_type;
+		nskb->dev = slave->dev;
+		ret = netif_rx(nskb);
+	}
+	ipvl_count_rx(slave, len, ret == NET_RX_SUCCESS, true);
+}
+
+static void ipvl_mc_process(struct ipvl_port *port, struct sk_buff *skb)
+{
+	const struct ipvl_skb_cb *cb = IPVL_SKB_CB(skb);
+	const u8 *dest = eth_hdr(skb)->h_dest;
+	unsigned int bit = ipvl_mc_hash(dest);
+	struct ipvl_dev *slave;
+	u8 pkt_type;
+
+	pkt_type = is_broadcast_ether_addr(dest) ? PACKET_BROADCAST :
+						   PACKET_MULTICAST;
+
+	local_bh_disable();
+	rcu_read_lock();
+	list_for_each_entry_rcu(slave, &port->slaves, pnode) {
+		if (cb->tx && slave->id == cb->src_id)
+			continue;
+		if (!(slave->dev->flags & IFF_UP) ||
+		    !test_bit(bit, slave->mc_filter))
+			continue;
+		ipvl_mc_deliver(skb, slave, pkt_type);
+	}
+	rcu_read_unlock();
+	local_bh_enable();
+
+	if (cb->tx) {
+		/* Sent by a slave: now it goes out to the wire. */
+		skb->pkt_type = pkt_type;
+		dev_queue_xmit(skb);
+	} else {
+		consume_skb(skb);
+	}
+}
+
+/* Work item of a port: drain the backlog. Process context. */
+void ipvl_mc_work(struct work_struct *work)
+{
+	struct ipvl_port *port = container_of(work, struct ipvl_port, mc_work);
+	struct sk_buff_head list;
+	struct sk_buff *skb;
+
+	__skb_queue_head_init(&list);
+	spin_lock_bh(&port->backlog.lock);
+	skb_queue_splice_tail_init(&port->backlog, &list);
+	spin_unlock_bh(&port->backlog.lock);
+
+	while ((skb = __skb_dequeue(&list))) {
+		ipvl_mc_process(port, skb);
+		cond_resched();
+	}
+}

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ipvlan rtnetlink: link kind "ipvlan" with upstream's IFLA_IPVLAN_MODE and
+ * IFLA_IPVLAN_FLAGS, so that iproute2, Docker, CNI and systemd-networkd
+ * work unchanged. Every refusal carries an extack message.
+ */
+
+#include <linux/etherdevice.h>
+#include <linux/if_arp.h>
+#include <net/rtnetlink.h>
+
+#include "ipvlan.h"
+
+#define IPVL_F_ALL	(IPVLAN_F_PRIVATE | IPVLAN_F_VEPA)
+
+static const struct nla_policy ipvl_nl_policy[IFLA_IPVLAN_MAX + 1] = {
+	[IFLA_IPVLAN_MODE]	= NLA_POLICY_MAX(NLA_U16, IPVLAN_MODE_MAX - 1),
+	[IFLA_IPVLAN_FLAGS]	= NLA_POLICY_MASK(NLA_U16, IPVL_F_ALL),
+};
+
+static int ipvl_nl_validate(struct nlattr *tb[], struct nlattr *data[],
+			    struct netlink_ext_ack *extack)
+{
+	if (tb[IFLA_ADDRESS]) {
+		if (nla_len(tb[IFLA_ADDRESS]) != ETH_ALEN) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_ADDRESS],
+					    "invalid MAC address length");
+			return -EINVAL;
+		}
+	}
+	if (data && data[IFLA_IPVLAN_FLAGS]) {
+		u16 flags = nla_get_u16(data[IFLA_IPVLAN_FLAGS]);
+
+		if ((flags & IPVL_F_ALL) == IPVL_F_ALL) {
+			NL_SET_ERR_MSG_ATTR(extack, data[IFLA_IPVLAN_FLAGS],
+					    "flags private and vepa are mutually exclusive");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* Mode and flags are per master: the latest request wins for all slaves. */
+static int ipvl_nl_apply(struct ipvl_port *port, struct nlattr *data[],
+			 u16 def_mode, struct netlink_ext_ack *extack)
+{
+	u16 mode = def_mode;
+
+	if (data && data[IFLA_IPVLAN_MODE])
+		mode = nla_get_u16(data[IFLA_IPVLAN_MODE]);
+	if (data && data[IFLA_IPVLAN_FLAGS])
+		WRITE_ONCE(port->flags, nla_get_u16(data[IFLA_IPVLAN_FLAGS]));
+	if (mode != port->mode)
+		ipvl_port_set_mode(port, mode);
+	return 0;
+}
+
+static struct net_device *ipvl_nl_master(struct net *net, struct nlattr *tb[],
+					 struct netlink_ext_ack *extack)
+{
+	struct net_device *master;
+
+	if (!tb[IFLA_LINK]) {
+		NL_SET_ERR_MSG(extack, "ipvlan needs a master device (link)");
+		return ERR_PTR(-EINVAL);
+	}
+	master = __dev_get_by_index(net, nla_get_u32(tb[IFLA_LINK]));
+	if (!master) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_LINK],
+				    "master device not found");
+		return ERR_PTR(-ENODEV);
+	}
+	/* A slave of a slave lands on the real master. */
+	if (ipvl_is_slave(master))
+		master = ((struct ipvl_dev *)netdev_priv(master))->master;
+
+	if (master->type != ARPHRD_ETHER || master->addr_len != ETH_ALEN ||
+	    (master->flags & IFF_LOOPBACK)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_LINK],
+				    "master must be an Ethernet device, not loopback");
+		return ERR_PTR(-EOPNOTSUPP);
+	}
+	return master;
+}
+
+static int ipvl_nl_newlink(struct net *src_net, struct net_device *dev,
+			   struct nlattr *tb[], struct nlattr *data[],
+			   struct netlink_ext_ack *extack)
+{
+	struct ipvl_dev *slave = netdev_priv(dev);
+	struct net_device *master;
+	struct ipvl_port *port;
+	u16 mode;
+	int err;
+
+	ASSERT_RTNL();
+	master = ipvl_nl_master(src_net, tb, extack);
+	if (IS_ERR(master))
+		return PTR_ERR(master);
+
+	if (tb[IFLA_ADDRESS] &&
+	    !ether_addr_equal(nla_data(tb[IFLA_ADDRESS]), master->dev_addr)) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_ADDRESS],
+				    "ipvlan slaves use their master's MAC address");
+		return -EINVAL;
+	}
+	if (tb[IFLA_MTU] && nla_get_u32(tb[IFLA_MTU]) > master->mtu) {
+		NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_MTU],
+				    "MTU larger than the master's");
+		return -EINVAL;
+	}
+
+	port = ipvl_port_get_rtnl(master);
+	if (!port) {
+		err = ipvl_port_create(master, extack);
+		if (err)
+			return err;
+		port = ipvl_port_get_rtnl(master);
+	}
+
+	slave->dev = dev;
+	slave->master = master;
+	slave->port = port;
+	INIT_LIST_HEAD(&slave->addrs);
+	eth_hw_addr_set(dev, master->dev_addr);
+	slave->mtu_set = !!tb[IFLA_MTU];
+	if (!slave->mtu_set)
+		dev->mtu = master->mtu;
+
+	mode = IPVLAN_MODE_L3;
+	if (data && data[IFLA_IPVLAN_MODE])
+		mode = nla_get_u16(data[IFLA_IPVLAN_MODE]);
+	if (mode != IPVLAN_MODE_L2)
+		dev->flags |= IFF_NOARP;
+
+	err = register_netdevice(dev);
+	if (err) {
+		NL_SET_ERR_MSG(extack, "failed to register the ipvlan device");
+		goto err_port;
+	}
+	err = netdev_upper_dev_link(master, dev, extack);
+	if (err)
+		goto err_unregister;
+
+	ipvl_nl_apply(port, data, IPVLAN_MODE_L3, extack);
+	netif_stacked_transfer_operstate(master, dev);
+	return 0;
+
+err_unregister:
+	/* The last slave's uninit destroys the port. */
+	unregister_netdevice(dev);
+	return err;
+err_port:
+	port = ipvl_port_get_rtnl(master);
+	if (port && !port->count)
+		ipvl_port_destroy(port);
+	return err;
+}
+
+static void ipvl_nl_dellink(struct net_device *dev, struct list_head *head)
+{
+	struct ipvl_dev *slave = netdev_priv(dev);
+
+	ASSERT_RTNL();
+	netdev_upper_dev_unlink(slave->master, dev);
+	unregister_netdevice_queue(dev, head);
+}
+
+static int ipvl_nl_changelink(struct net_device *dev, struct nlattr *tb[],
+			      struct nlattr *data[],
+			      struct netlink_ext_ack *extack)
+{
+	struct ipvl_dev *slave = netdev_priv(dev);
+	struct ipvl_port *port = slave->port;
+
+	ASSERT_RTNL();
+	if (!data)
+		return 0;
+	if (!ns_capable(dev_net(slave->master)->user_ns, CAP_NET_ADMIN)) {
+		NL_SET_ERR_MSG(extack,
+			       "changing ipvlan mode or flags needs CAP_NET_ADMIN in the master's namespace");
+		return -EPERM;
+	}
+	return ipvl_nl_apply(port, data, port->mode, extack);
+}
+
+static size_t ipvl_nl_get_size(const struct net_device *dev)
+{
+	return nla_total_size(sizeof(u16)) +	/* IFLA_IPVLAN_MODE */
+	       nla_total_size(sizeof(u16));	/* IFLA_IPVLAN_FLAGS */
+}
+
+static int ipvl_nl_fill_info(struct sk_buff *skb, const struct net_device *dev)
+{
+	struct ipvl_dev *slave = netdev_priv(dev);
+	struct ipvl_port *port = slave->port;
+
+	if (nla_put_u16(skb, IFLA_IPVLAN_MODE, READ_ONCE(port->mode)) ||
+	    nla_put_u16(skb, IFLA_IPVLAN_FLAGS, READ_ONCE(port->flags)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static struct net *ipvl_nl_get_link_net(const struct net_device *dev)
+{
+	struct ipvl_dev *slave = netdev_priv(dev);
+
+	return dev_net(slave->master);
+}
+
+struct rtnl_link_ops ipvl_link_ops = {
+	.kind		= "ipvlan",
+	.priv_size	= sizeof(struct ipvl_dev),
+	.setup		= ipvl_slave_setup,
+	.maxtype	= IFLA_IPVLAN_MAX,
+	.policy		= ipvl_nl_policy,
+	.validate	= ipvl_nl_validate,
+	.newlink	= ipvl_nl_newlink,
+	.changelink	= ipvl_nl_changelink,
+	.dellink	= ipvl_nl_dellink,
+	.get_size	= ipvl_nl_get_size,
+	.fill_info	= ipvl_nl_fill_info,
+	.get_link_net	= ipvl_nl_get_link_net,
+};
+
+int ipvl_link_register(void)
+{
+	return rtnl_link_register(&ipvl_link_ops);
+}
+
+void ipvl_link_unregister(void)
+{
+	rtnl_link_unregister(&ipvl_link_ops);
+}
