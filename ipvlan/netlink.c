@@ -14,7 +14,8 @@
 #define IPVL_F_ALL	(IPVLAN_F_PRIVATE | IPVLAN_F_VEPA)
 
 static const struct nla_policy ipvl_nl_policy[IFLA_IPVLAN_MAX + 1] = {
-	[IFLA_IPVLAN_MODE]	= NLA_POLICY_MAX(NLA_U16, IPVLAN_MODE_MAX - 1),
+	/* Range checked in validate: upstream answers EINVAL, not ERANGE. */
+	[IFLA_IPVLAN_MODE]	= { .type = NLA_U16 },
 	[IFLA_IPVLAN_FLAGS]	= NLA_POLICY_MASK(NLA_U16, IPVL_F_ALL),
 };
 
@@ -27,6 +28,12 @@ static int ipvl_nl_validate(struct nlattr *tb[], struct nlattr *data[],
 					    "invalid MAC address length");
 			return -EINVAL;
 		}
+	}
+	if (data && data[IFLA_IPVLAN_MODE] &&
+	    nla_get_u16(data[IFLA_IPVLAN_MODE]) >= IPVLAN_MODE_MAX) {
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_IPVLAN_MODE],
+				    "unknown ipvlan mode (l2=0, l3=1, l3s=2)");
+		return -EINVAL;
 	}
 	if (data && data[IFLA_IPVLAN_FLAGS]) {
 		u16 flags = nla_get_u16(data[IFLA_IPVLAN_FLAGS]);
@@ -78,7 +85,7 @@ static struct net_device *ipvl_nl_master(struct net *net, struct nlattr *tb[],
 	    (master->flags & IFF_LOOPBACK)) {
 		NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_LINK],
 				    "master must be an Ethernet device, not loopback");
-		return ERR_PTR(-EOPNOTSUPP);
+		return ERR_PTR(-EINVAL);
 	}
 	return master;
 }
