@@ -132,6 +132,23 @@ static struct ipvl_dev *ipvl_owner(struct ipvl_port *port,
 	return a->slave;
 }
 
+/**
+ * ipvl_skb_dst_owner - running slave owning a received packet's destination
+ * @port: the master's port
+ * @skb: packet with its L3 header at skb->data, skb->protocol set
+ *
+ * Caller holds RCU.
+ */
+struct ipvl_dev *ipvl_skb_dst_owner(struct ipvl_port *port,
+				    const struct sk_buff *skb)
+{
+	struct ipvl_l3addr ip;
+
+	if (!ipvl_l3_addr(skb, 0, skb->protocol, true, &ip))
+		return NULL;
+	return ipvl_owner(port, &ip);
+}
+
 /* Clear what must not leak when @skb moves into @to's namespace. */
 static void ipvl_cross_ns(struct sk_buff *skb, struct net_device *to)
 {
@@ -233,8 +250,10 @@ rx_handler_result_t ipvl_handle_frame(struct sk_buff **pskb)
 	case IPVLAN_MODE_L2:
 		return ipvl_rx_l2(pskb, port);
 	case IPVLAN_MODE_L3:
-	case IPVLAN_MODE_L3S:
 		return ipvl_rx_unicast(pskb, port);
+	case IPVLAN_MODE_L3S:
+		/* Everything goes through the master's stack: l3s.c. */
+		return RX_HANDLER_PASS;
 	}
 	return RX_HANDLER_PASS;
 }

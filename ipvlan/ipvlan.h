@@ -121,7 +121,8 @@ static inline bool ipvl_is_slave(const struct net_device *dev)
 struct ipvl_port *ipvl_port_get_rtnl(const struct net_device *dev);
 int ipvl_port_create(struct net_device *master, struct netlink_ext_ack *extack);
 void ipvl_port_destroy(struct ipvl_port *port);
-void ipvl_port_set_mode(struct ipvl_port *port, u16 mode);
+int ipvl_port_set_mode(struct ipvl_port *port, u16 mode,
+		       struct netlink_ext_ack *extack);
 void ipvl_slave_setup(struct net_device *dev);
 int ipvl_notifiers_register(void);
 void ipvl_notifiers_unregister(void);
@@ -146,6 +147,8 @@ static inline void ipvl_count_rx(struct ipvl_dev *slave, unsigned int len,
 /* core.c */
 rx_handler_result_t ipvl_handle_frame(struct sk_buff **pskb);
 netdev_tx_t ipvl_start_xmit(struct sk_buff *skb, struct net_device *dev);
+struct ipvl_dev *ipvl_skb_dst_owner(struct ipvl_port *port,
+				    const struct sk_buff *skb);
 
 static inline struct ipvl_port *ipvl_port_get_rcu(const struct net_device *dev)
 {
@@ -172,6 +175,14 @@ void ipvl_mc_enqueue(struct ipvl_port *port, struct sk_buff *skb, u64 src_id,
 void ipvl_mc_work(struct work_struct *work);
 void ipvl_mc_filter_sync(struct ipvl_dev *slave);
 unsigned int ipvl_mc_hash(const u8 *mac);
+
+/* l3s.c */
+int ipvl_l3s_enter(struct ipvl_port *port, struct netlink_ext_ack *extack);
+void ipvl_l3s_leave(struct ipvl_port *port);
+void ipvl_l3s_netns_leave(struct ipvl_port *port);
+int ipvl_l3s_netns_enter(struct ipvl_port *port);
+int ipvl_l3s_init(void);
+void ipvl_l3s_exit(void);
 
 /* netlink.c */
 int ipvl_link_register(void);

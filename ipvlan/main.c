@@ -82,6 +82,8 @@ void ipvl_port_destroy(struct ipvl_port *port)
 	ASSERT_RTNL();
 	WARN_ON_ONCE(port->count || !list_empty(&port->slaves));
 
+	if (port->mode == IPVLAN_MODE_L3S)
+		ipvl_l3s_leave(port);
 	/* Waits for running rx handlers: nothing can queue after this. */
 	netdev_rx_handler_unregister(port->dev);
 	cancel_work_sync(&port->mc_work);
@@ -94,11 +96,23 @@ void ipvl_port_destroy(struct ipvl_port *port)
  * Switch a port to @mode. Slaves are NOARP in the L3 modes: their
  * neighbours are resolved by the master's namespace.
  */
-void ipvl_port_set_mode(struct ipvl_port *port, u16 mode)
+int ipvl_port_set_mode(struct ipvl_port *port, u16 mode,
+		       struct netlink_ext_ack *extack)
 {
 	struct ipvl_dev *slave;
+	int err;
 
 	ASSERT_RTNL();
+	if (mode == port->mode)
+		return 0;
+	if (mode == IPVLAN_MODE_L3S) {
+		err = ipvl_l3s_enter(port, extack);
+		if (err)
+			return err;
+	} else if (port->mode == IPVLAN_MODE_L3S) {
+		ipvl_l3s_leave(port);
+	}
+
 	list_for_each_entry(slave, &port->slaves, pnode) {
 		unsigned int flags = slave->dev->flags;
 
@@ -110,6 +124,7 @@ void ipvl_port_set_mode(struct ipvl_port *port, u16 mode)
 			dev_change_flags(slave->dev, flags, NULL);
 	}
 	WRITE_ONCE(port->mode, mode);
+	return 0;
 }
 
 /* Slave device ---------------------------------------------------------- */
@@ -386,13 +401,18 @@ static int ipvl_master_event(struct net_device *dev, unsigned long event,
 			netif_stacked_transfer_operstate(dev, slave->dev);
 		break;
 	case NETDEV_REGISTER:
-		/* Re-registered in a new namespace. */
+		/* Re-registered in a new namespace: the hooks follow. */
 		write_pnet(&port->pnet, dev_net(dev));
+		if (port->mode == IPVLAN_MODE_L3S &&
+		    ipvl_l3s_netns_enter(port))
+			netdev_err(dev, "ipvlan: l3s hooks lost in the new namespace\n");
 		break;
 	case NETDEV_UNREGISTER:
 		/* A namespace move keeps the slaves; a real unregister not. */
 		if (dev->reg_state == NETREG_UNREGISTERING)
 			ipvl_master_gone(port);
+		else if (port->mode == IPVLAN_MODE_L3S)
+			ipvl_l3s_netns_leave(port);
 		break;
 	case NETDEV_FEAT_CHANGE:
 		list_for_each_entry(slave, &port->slaves, pnode) {
@@ -446,12 +466,17 @@ static int __init ipvl_module_init(void)
 	err = ipvl_addr_notifiers_register();
 	if (err)
 		goto err_addr;
+	err = ipvl_l3s_init();
+	if (err)
+		goto err_l3s;
 	err = ipvl_link_register();
 	if (err)
 		goto err_link;
 	return 0;
 
 err_link:
+	ipvl_l3s_exit();
+err_l3s:
 	ipvl_addr_notifiers_unregister();
 err_addr:
 	unregister_netdevice_notifier(&ipvl_device_nb);
@@ -462,6 +487,7 @@ static void __exit ipvl_module_exit(void)
 {
 	/* Deletes every slave, and with the last one each port. */
 	ipvl_link_unregister();
+	ipvl_l3s_exit();
 	ipvl_addr_notifiers_unregister();
 	unregister_netdevice_notifier(&ipvl_device_nb);
 	/* Ports are freed with kfree_rcu(); nothing of ours may run after. */

@@ -52,13 +52,15 @@ static int ipvl_nl_apply(struct ipvl_port *port, struct nlattr *data[],
 			 u16 def_mode, struct netlink_ext_ack *extack)
 {
 	u16 mode = def_mode;
+	int err;
 
 	if (data && data[IFLA_IPVLAN_MODE])
 		mode = nla_get_u16(data[IFLA_IPVLAN_MODE]);
+	err = ipvl_port_set_mode(port, mode, extack);
+	if (err)
+		return err;
 	if (data && data[IFLA_IPVLAN_FLAGS])
 		WRITE_ONCE(port->flags, nla_get_u16(data[IFLA_IPVLAN_FLAGS]));
-	if (mode != port->mode)
-		ipvl_port_set_mode(port, mode);
 	return 0;
 }
 
@@ -149,10 +151,14 @@ static int ipvl_nl_newlink(struct net *src_net, struct net_device *dev,
 	if (err)
 		goto err_unregister;
 
-	ipvl_nl_apply(port, data, IPVLAN_MODE_L3, extack);
+	err = ipvl_nl_apply(port, data, IPVLAN_MODE_L3, extack);
+	if (err)
+		goto err_unlink;
 	netif_stacked_transfer_operstate(master, dev);
 	return 0;
 
+err_unlink:
+	netdev_upper_dev_unlink(master, dev);
 err_unregister:
 	/* The last slave's uninit destroys the port. */
 	unregister_netdevice(dev);
