@@ -56,6 +56,7 @@ struct ipvl_pcpu_stats {
 	u64_stats_t		tx_bytes;
 	struct u64_stats_sync	syncp;
 	u32			rx_errors;
+	u32			rx_dropped;
 	u32			tx_dropped;
 };
 

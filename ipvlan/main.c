@@ -15,6 +15,7 @@
 #include <net/rtnetlink.h>
 
 #include "ipvlan.h"
+#include "ipvlan_api.h"
 
 #define IPVL_FEATURES \
 	(NETIF_F_SG | NETIF_F_CSUM_MASK | NETIF_F_HIGHDMA | NETIF_F_FRAGLIST | \
@@ -245,6 +246,7 @@ static netdev_features_t ipvl_fix_features(struct net_device *dev,
 
 	allowed = (slave->master->features & IPVL_FEATURES) |
 		  IPVL_SOFT_FEATURES;
+	features &= slave->sfeatures | ~(IPVL_FEATURES | IPVL_SOFT_FEATURES);
 	features &= allowed | ~IPVL_FEATURES;
 	return features | IPVL_ALWAYS_ON;
 }
@@ -278,6 +280,7 @@ static void ipvl_get_stats64(struct net_device *dev,
 		stats->tx_bytes += tx_bytes;
 		/* Written without syncp: u32 reads are atomic. */
 		stats->rx_errors += READ_ONCE(s->rx_errors);
+		stats->rx_dropped += READ_ONCE(s->rx_dropped);
 		stats->tx_dropped += READ_ONCE(s->tx_dropped);
 	}
 }
@@ -342,6 +345,8 @@ static const struct ethtool_ops ipvl_ethtool_ops = {
 
 void ipvl_slave_setup(struct net_device *dev)
 {
+	struct ipvl_dev *slave = netdev_priv(dev);
+
 	ether_setup(dev);
 	dev->max_mtu = ETH_MAX_MTU;
 	dev->priv_flags &= ~(IFF_XMIT_DST_RELEASE | IFF_TX_SKB_SHARING);
@@ -351,7 +356,41 @@ void ipvl_slave_setup(struct net_device *dev)
 	dev->needs_free_netdev = true;
 	dev->priv_destructor = ipvl_destructor;
 	dev->hw_features = IPVL_FEATURES | IPVL_SOFT_FEATURES;
+	slave->sfeatures = IPVL_FEATURES | IPVL_SOFT_FEATURES;
 }
+
+bool ipvl_kind_is_slave(const struct net_device *dev)
+{
+	return ipvl_is_slave(dev);
+}
+EXPORT_SYMBOL_GPL(ipvl_kind_is_slave);
+
+void ipvl_kind_set_offered_features(struct net_device *dev,
+				    netdev_features_t features)
+{
+	struct ipvl_dev *slave = netdev_priv(dev);
+
+	ASSERT_RTNL();
+	slave->sfeatures = features;
+	netdev_update_features(dev);
+}
+EXPORT_SYMBOL_GPL(ipvl_kind_set_offered_features);
+
+void ipvl_kind_count_rx_dropped(struct net_device *dev)
+{
+	struct ipvl_dev *slave = netdev_priv(dev);
+
+	this_cpu_inc(slave->stats->rx_dropped);
+}
+EXPORT_SYMBOL_GPL(ipvl_kind_count_rx_dropped);
+
+void ipvl_kind_count_tx_dropped(struct net_device *dev)
+{
+	struct ipvl_dev *slave = netdev_priv(dev);
+
+	this_cpu_inc(slave->stats->tx_dropped);
+}
+EXPORT_SYMBOL_GPL(ipvl_kind_count_tx_dropped);
 
 /* Master events --------------------------------------------------------- */
 
@@ -382,7 +421,7 @@ static void ipvl_master_gone(struct ipvl_port *port)
 	LIST_HEAD(kill);
 
 	list_for_each_entry_safe(slave, next, &port->slaves, pnode)
-		ipvl_link_ops.dellink(slave->dev, &kill);
+		slave->dev->rtnl_link_ops->dellink(slave->dev, &kill);
 	unregister_netdevice_many(&kill);
 }
 

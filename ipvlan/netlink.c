@@ -10,8 +10,12 @@
 #include <net/rtnetlink.h>
 
 #include "ipvlan.h"
+#include "ipvlan_api.h"
 
 #define IPVL_F_ALL	(IPVLAN_F_PRIVATE | IPVLAN_F_VEPA)
+
+/* ipvlan's part of a device's private area; a kind's own part follows. */
+#define IPVL_PRIV_SIZE	ALIGN(sizeof(struct ipvl_dev), NETDEV_ALIGN)
 
 static const struct nla_policy ipvl_nl_policy[IFLA_IPVLAN_MAX + 1] = {
 	/* Range checked in validate: upstream answers EINVAL, not ERANGE. */
@@ -223,25 +227,66 @@ static struct net *ipvl_nl_get_link_net(const struct net_device *dev)
 
 struct rtnl_link_ops ipvl_link_ops = {
 	.kind		= "ipvlan",
-	.priv_size	= sizeof(struct ipvl_dev),
-	.setup		= ipvl_slave_setup,
-	.maxtype	= IFLA_IPVLAN_MAX,
-	.policy		= ipvl_nl_policy,
-	.validate	= ipvl_nl_validate,
-	.newlink	= ipvl_nl_newlink,
-	.changelink	= ipvl_nl_changelink,
-	.dellink	= ipvl_nl_dellink,
-	.get_size	= ipvl_nl_get_size,
-	.fill_info	= ipvl_nl_fill_info,
-	.get_link_net	= ipvl_nl_get_link_net,
 };
+
+int ipvl_kind_register(struct rtnl_link_ops *ops, size_t ext_priv_size)
+{
+	ops->priv_size = IPVL_PRIV_SIZE + ext_priv_size;
+	if (!ops->setup)
+		ops->setup = ipvl_slave_setup;
+	if (!ops->newlink)
+		ops->newlink = ipvl_nl_newlink;
+	if (!ops->dellink)
+		ops->dellink = ipvl_nl_dellink;
+	ops->maxtype = IFLA_IPVLAN_MAX;
+	ops->policy = ipvl_nl_policy;
+	ops->validate = ipvl_nl_validate;
+	ops->changelink = ipvl_nl_changelink;
+	ops->get_size = ipvl_nl_get_size;
+	ops->fill_info = ipvl_nl_fill_info;
+	ops->get_link_net = ipvl_nl_get_link_net;
+	return rtnl_link_register(ops);
+}
+EXPORT_SYMBOL_GPL(ipvl_kind_register);
+
+void ipvl_kind_unregister(struct rtnl_link_ops *ops)
+{
+	rtnl_link_unregister(ops);
+}
+EXPORT_SYMBOL_GPL(ipvl_kind_unregister);
+
+void ipvl_kind_setup(struct net_device *dev)
+{
+	ipvl_slave_setup(dev);
+}
+EXPORT_SYMBOL_GPL(ipvl_kind_setup);
+
+int ipvl_kind_newlink(struct net *src_net, struct net_device *dev,
+		      struct nlattr *tb[], struct nlattr *data[],
+		      struct netlink_ext_ack *extack)
+{
+	return ipvl_nl_newlink(src_net, dev, tb, data, extack);
+}
+EXPORT_SYMBOL_GPL(ipvl_kind_newlink);
+
+void ipvl_kind_dellink(struct net_device *dev, struct list_head *head)
+{
+	ipvl_nl_dellink(dev, head);
+}
+EXPORT_SYMBOL_GPL(ipvl_kind_dellink);
+
+void *ipvl_kind_priv(const struct net_device *dev)
+{
+	return (u8 *)netdev_priv(dev) + IPVL_PRIV_SIZE;
+}
+EXPORT_SYMBOL_GPL(ipvl_kind_priv);
 
 int ipvl_link_register(void)
 {
-	return rtnl_link_register(&ipvl_link_ops);
+	return ipvl_kind_register(&ipvl_link_ops, 0);
 }
 
 void ipvl_link_unregister(void)
 {
-	rtnl_link_unregister(&ipvl_link_ops);
+	ipvl_kind_unregister(&ipvl_link_ops);
 }

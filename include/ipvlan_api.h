@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The API ipvlan.ko exports to link kinds built on it (ipvtap.ko). The
+ * names differ from the in-tree ipvlan's exports on purpose: a module built
+ * against this API can never bind to the in-tree ipvlan.ko.
+ *
+ * Such a kind is an ipvlan slave with extra state: its rtnl_link_ops are
+ * completed by ipvl_kind_register() (policy, validate, changelink,
+ * fill_info, ... are ipvlan's), its net_device private area starts with
+ * ipvlan's and continues with the kind's own, found with
+ * ipvl_kind_priv(). Its newlink/dellink call ipvl_kind_newlink() and
+ * ipvl_kind_dellink() around their own work. Everything else about
+ * ipvlan stays private to ipvlan.ko.
+ */
+#ifndef _IPVLAN_API_H
+#define _IPVLAN_API_H
+
+#include <linux/netdevice.h>
+#include <net/rtnetlink.h>
+
+/**
+ * ipvl_kind_register - complete and register an ipvlan-based link kind
+ * @ops: kind, setup/newlink/dellink (may be NULL for ipvlan's own) filled
+ * @ext_priv_size: bytes of private state the kind needs after ipvlan's
+ *
+ * Return: 0 or the error of rtnl_link_register().
+ */
+int ipvl_kind_register(struct rtnl_link_ops *ops, size_t ext_priv_size);
+void ipvl_kind_unregister(struct rtnl_link_ops *ops);
+
+/* ipvlan's setup, newlink and dellink, for kinds that wrap them. */
+void ipvl_kind_setup(struct net_device *dev);
+int ipvl_kind_newlink(struct net *src_net, struct net_device *dev,
+		      struct nlattr *tb[], struct nlattr *data[],
+		      struct netlink_ext_ack *extack);
+void ipvl_kind_dellink(struct net_device *dev, struct list_head *head);
+
+/* The kind's private area of an ipvlan-based device. */
+void *ipvl_kind_priv(const struct net_device *dev);
+
+/* True for devices of ipvlan and of every kind built on it. */
+bool ipvl_kind_is_slave(const struct net_device *dev);
+
+/*
+ * Offloads the device may announce (e.g. what a tap reader accepts);
+ * the master's features still bound them. RTNL held.
+ */
+void ipvl_kind_set_offered_features(struct net_device *dev,
+				    netdev_features_t features);
+
+/* Counters for drops that happen in the kind's own code. */
+void ipvl_kind_count_rx_dropped(struct net_device *dev);
+void ipvl_kind_count_tx_dropped(struct net_device *dev);
+
+#endif /* _IPVLAN_API_H */
