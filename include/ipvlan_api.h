@@ -48,6 +48,12 @@ bool ipvl_kind_is_slave(const struct net_device *dev);
 void ipvl_kind_set_offered_features(struct net_device *dev,
 				    netdev_features_t features);
 
+/*
+ * Default of guest address learning for a kind (ipvtap: on). Only from
+ * the kind's setup, before the device registers.
+ */
+void ipvl_kind_learn_default(struct net_device *dev, bool on);
+
 /* Counters for drops that happen in the kind's own code. */
 void ipvl_kind_count_rx_dropped(struct net_device *dev);
 void ipvl_kind_count_tx_dropped(struct net_device *dev);

@@ -7,6 +7,10 @@
  * down. Entries follow the inet/inet6 address notifiers, and the validator
  * notifiers refuse an address that another slave of the same master owns.
  *
+ * Addresses come configured (on the slave, by the host) or learned (from a
+ * guest's traffic, learn.c). A configured address takes precedence: it
+ * replaces a learned entry of the same address, whoever learned it.
+ *
  * Locking: port->addr_lock (BH-safe spinlock, because the inet6 address
  * chain is atomic) guards the hash and every slave's address list; readers
  * on the data path use RCU.
@@ -67,44 +71,34 @@ struct ipvl_addr *ipvl_addr_lookup(struct ipvl_port *port, const void *ip,
 	return NULL;
 }
 
-/**
- * ipvl_addr_add - record that @slave owns @ip
- * @slave: the slave the address was configured on
- * @ip: pointer to a __be32 or a struct in6_addr
- * @is_v6: which of the two @ip points to
- *
- * Return: 0 on success or if @slave already owns @ip, -EADDRINUSE if another
- * slave of the same master owns it, -ENOMEM.
- */
-int ipvl_addr_add(struct ipvl_dev *slave, const void *ip, bool is_v6)
+static struct ipvl_addr *ipvl_addr_alloc(struct ipvl_dev *slave,
+					 const void *ip, bool is_v6, u8 origin)
 {
-	struct ipvl_port *port = slave->port;
-	struct ipvl_addr *a, *old;
-	int err = 0;
+	struct ipvl_addr *a = kzalloc(sizeof(*a), GFP_ATOMIC);
 
-	a = kzalloc(sizeof(*a), GFP_ATOMIC);
 	if (!a)
-		return -ENOMEM;
+		return NULL;
 	a->slave = slave;
 	a->is_v6 = is_v6;
+	a->origin = origin;
+	a->seen = jiffies;
 	if (is_v6)
 		a->ip6 = *(const struct in6_addr *)ip;
 	else
 		a->ip4 = *(const __be32 *)ip;
+	return a;
+}
 
-	spin_lock_bh(&port->addr_lock);
-	old = ipvl_addr_lookup(port, ip, is_v6);
-	if (old) {
-		err = old->slave == slave ? 0 : -EADDRINUSE;
-		spin_unlock_bh(&port->addr_lock);
-		kfree(a);
-		return err;
-	}
-	list_add_tail(&a->lnode, &slave->addrs);
+static void ipvl_addr_link(struct ipvl_addr *a)
+{
+	struct ipvl_port *port = a->slave->port;
+
+	lockdep_assert_held(&port->addr_lock);
+	list_add_tail(&a->lnode, &a->slave->addrs);
 	hlist_add_head_rcu(&a->hnode,
-			   &port->addr_hash[ipvl_addr_hash(ip, is_v6)]);
-	spin_unlock_bh(&port->addr_lock);
-	return 0;
+			   &port->addr_hash[ipvl_addr_hash(&a->ip6, a->is_v6)]);
+	if (a->origin == IPVL_ORIGIN_LEARNED)
+		a->slave->n_learned++;
 }
 
 static void ipvl_addr_unlink(struct ipvl_addr *a)
@@ -112,10 +106,87 @@ static void ipvl_addr_unlink(struct ipvl_addr *a)
 	lockdep_assert_held(&a->slave->port->addr_lock);
 	hlist_del_rcu(&a->hnode);
 	list_del(&a->lnode);
+	if (a->origin == IPVL_ORIGIN_LEARNED)
+		a->slave->n_learned--;
 	kfree_rcu(a, rcu);
 }
 
-/* Forget that @slave owns @ip; a no-op if it does not. */
+/**
+ * ipvl_addr_add - record that @slave owns @ip, configured by the host
+ * @slave: the slave the address was configured on
+ * @ip: pointer to a __be32 or a struct in6_addr
+ * @is_v6: which of the two @ip points to
+ *
+ * A learned entry for @ip, on any slave, gives way.
+ *
+ * Return: 0 on success or if @slave already owns @ip, -EADDRINUSE if another
+ * slave of the same master has it configured, -ENOMEM.
+ */
+int ipvl_addr_add(struct ipvl_dev *slave, const void *ip, bool is_v6)
+{
+	struct ipvl_port *port = slave->port;
+	struct ipvl_addr *a, *old;
+	int err = 0;
+
+	a = ipvl_addr_alloc(slave, ip, is_v6, IPVL_ORIGIN_CONFIGURED);
+	if (!a)
+		return -ENOMEM;
+
+	spin_lock_bh(&port->addr_lock);
+	old = ipvl_addr_lookup(port, ip, is_v6);
+	if (old && old->origin == IPVL_ORIGIN_CONFIGURED) {
+		err = old->slave == slave ? 0 : -EADDRINUSE;
+		spin_unlock_bh(&port->addr_lock);
+		kfree(a);
+		return err;
+	}
+	if (old)
+		ipvl_addr_unlink(old);
+	ipvl_addr_link(a);
+	spin_unlock_bh(&port->addr_lock);
+	return 0;
+}
+
+/**
+ * ipvl_addr_learn - record that @slave's guest uses @ip
+ * @slave: the slave whose guest sent from @ip
+ * @ip: pointer to a __be32 or a struct in6_addr
+ * @is_v6: which of the two @ip points to
+ *
+ * Called from the transmit path. The caller checked that @ip is a
+ * learnable unicast address.
+ *
+ * Return: 0, -EADDRINUSE if another slave owns @ip, -ENOSPC if @slave has
+ * learned its maximum, -ENOMEM.
+ */
+int ipvl_addr_learn(struct ipvl_dev *slave, const void *ip, bool is_v6)
+{
+	struct ipvl_port *port = slave->port;
+	struct ipvl_addr *a, *old;
+	int err = 0;
+
+	if (READ_ONCE(slave->n_learned) >= READ_ONCE(slave->learn_max))
+		return -ENOSPC;
+	a = ipvl_addr_alloc(slave, ip, is_v6, IPVL_ORIGIN_LEARNED);
+	if (!a)
+		return -ENOMEM;
+
+	spin_lock_bh(&port->addr_lock);
+	old = ipvl_addr_lookup(port, ip, is_v6);
+	if (old)
+		err = old->slave == slave ? 0 : -EADDRINUSE;
+	else if (slave->n_learned >= READ_ONCE(slave->learn_max))
+		err = -ENOSPC;
+	else
+		ipvl_addr_link(a);
+	spin_unlock_bh(&port->addr_lock);
+
+	if (old || err)
+		kfree(a);
+	return err;
+}
+
+/* Forget that @slave has @ip configured; a no-op if it does not. */
 void ipvl_addr_del(struct ipvl_dev *slave, const void *ip, bool is_v6)
 {
 	struct ipvl_port *port = slave->port;
@@ -123,7 +194,7 @@ void ipvl_addr_del(struct ipvl_dev *slave, const void *ip, bool is_v6)
 
 	spin_lock_bh(&port->addr_lock);
 	a = ipvl_addr_lookup(port, ip, is_v6);
-	if (a && a->slave == slave)
+	if (a && a->slave == slave && a->origin == IPVL_ORIGIN_CONFIGURED)
 		ipvl_addr_unlink(a);
 	spin_unlock_bh(&port->addr_lock);
 }
@@ -140,7 +211,41 @@ void ipvl_addr_flush(struct ipvl_dev *slave)
 	spin_unlock_bh(&port->addr_lock);
 }
 
-/* True if a slave of @dev's port other than @dev owns @ip. */
+/* Drop the learned addresses of @slave. */
+void ipvl_addr_flush_learned(struct ipvl_dev *slave)
+{
+	struct ipvl_port *port = slave->port;
+	struct ipvl_addr *a, *tmp;
+
+	spin_lock_bh(&port->addr_lock);
+	list_for_each_entry_safe(a, tmp, &slave->addrs, lnode) {
+		if (a->origin == IPVL_ORIGIN_LEARNED)
+			ipvl_addr_unlink(a);
+	}
+	spin_unlock_bh(&port->addr_lock);
+}
+
+/* Drop learned addresses of @slave unused for @timeout jiffies. */
+void ipvl_addr_age(struct ipvl_dev *slave, unsigned long timeout)
+{
+	struct ipvl_port *port = slave->port;
+	struct ipvl_addr *a, *tmp;
+
+	spin_lock_bh(&port->addr_lock);
+	list_for_each_entry_safe(a, tmp, &slave->addrs, lnode) {
+		if (a->origin == IPVL_ORIGIN_LEARNED &&
+		    time_after(jiffies, READ_ONCE(a->seen) + timeout)) {
+			ipvl_addr_unlink(a);
+			atomic64_inc(&slave->x_expired);
+		}
+	}
+	spin_unlock_bh(&port->addr_lock);
+}
+
+/*
+ * True if a slave of @dev's port other than @dev has @ip configured (a
+ * learned owner gives way to the host's configuration).
+ */
 static bool ipvl_addr_taken(struct net_device *dev, const void *ip, bool is_v6)
 {
 	struct ipvl_dev *slave = netdev_priv(dev);
@@ -149,7 +254,8 @@ static bool ipvl_addr_taken(struct net_device *dev, const void *ip, bool is_v6)
 
 	rcu_read_lock();
 	a = ipvl_addr_lookup(slave->port, ip, is_v6);
-	taken = a && a->slave != slave;
+	taken = a && a->slave != slave &&
+		READ_ONCE(a->origin) == IPVL_ORIGIN_CONFIGURED;
 	rcu_read_unlock();
 	return taken;
 }

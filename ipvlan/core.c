@@ -448,6 +448,12 @@ netdev_tx_t ipvl_start_xmit(struct sk_buff *skb, struct net_device *dev)
 	}
 	skb_reset_mac_header(skb);
 
+	if (READ_ONCE(slave->learn) && !ipvl_learn_tx(slave, skb)) {
+		kfree_skb(skb);
+		ret = NET_XMIT_DROP;
+		goto out;
+	}
+
 	if (READ_ONCE(slave->port->mode) == IPVLAN_MODE_L2)
 		ret = ipvl_tx_l2(skb, slave);
 	else

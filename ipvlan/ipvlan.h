@@ -30,6 +30,12 @@
 /* Broadcast/multicast frames waiting for the port's work item. */
 #define IPVL_MC_BACKLOG_MAX	1000
 
+/* Where an address of a slave comes from. */
+enum ipvl_origin {
+	IPVL_ORIGIN_CONFIGURED,		/* on the slave, by the host */
+	IPVL_ORIGIN_LEARNED,		/* from the guest's own traffic */
+};
+
 /*
  * One L3 address owned by a slave. It sits on the slave's list and in the
  * port's hash table. Both are written under port->addr_lock; the hash is
@@ -42,6 +48,8 @@ struct ipvl_addr {
 		__be32		ip4;
 	};
 	bool			is_v6;
+	u8			origin;	/* enum ipvl_origin, addr_lock */
+	unsigned long		seen;	/* jiffies of last use, learned only */
 	struct hlist_node	hnode;	/* port->addr_hash, RCU */
 	struct list_head	lnode;	/* slave->addrs */
 	struct rcu_head		rcu;
@@ -100,6 +108,18 @@ struct ipvl_dev {
 	struct ipvl_pcpu_stats __percpu *stats;
 	u32			msg_enable;
 	bool			mtu_set;	/* MTU chosen by user at create */
+
+	/* Guest address learning, see include/uapi/ipvlan_ext.h. */
+	bool			learn;		/* RTNL; read locklessly */
+	u32			learn_max;	/* RTNL; read locklessly */
+	u32			learn_timeout;	/* seconds; RTNL */
+	unsigned int		n_learned;	/* port->addr_lock */
+	struct delayed_work	age_work;
+	atomic64_t		x_learned;
+	atomic64_t		x_expired;
+	atomic64_t		x_spoof_drops;
+	atomic64_t		x_mac_drops;
+	atomic64_t		x_cap_drops;
 };
 
 /* Control block of frames queued on port->backlog. */
@@ -167,6 +187,9 @@ struct ipvl_addr *ipvl_addr_lookup(struct ipvl_port *port, const void *ip,
 int ipvl_addr_add(struct ipvl_dev *slave, const void *ip, bool is_v6);
 void ipvl_addr_del(struct ipvl_dev *slave, const void *ip, bool is_v6);
 void ipvl_addr_flush(struct ipvl_dev *slave);
+void ipvl_addr_flush_learned(struct ipvl_dev *slave);
+int ipvl_addr_learn(struct ipvl_dev *slave, const void *ip, bool is_v6);
+void ipvl_addr_age(struct ipvl_dev *slave, unsigned long timeout);
 int ipvl_addr_notifiers_register(void);
 void ipvl_addr_notifiers_unregister(void);
 
@@ -176,6 +199,14 @@ void ipvl_mc_enqueue(struct ipvl_port *port, struct sk_buff *skb, u64 src_id,
 void ipvl_mc_work(struct work_struct *work);
 void ipvl_mc_filter_sync(struct ipvl_dev *slave);
 unsigned int ipvl_mc_hash(const u8 *mac);
+
+/* learn.c */
+bool ipvl_learn_tx(struct ipvl_dev *slave, struct sk_buff *skb);
+void ipvl_learn_init(struct ipvl_dev *slave);
+void ipvl_learn_stop(struct ipvl_dev *slave);
+void ipvl_learn_set(struct ipvl_dev *slave, bool on);
+int ipvl_learn_proc_init(void);
+void ipvl_learn_proc_exit(void);
 
 /* l3s.c */
 int ipvl_l3s_enter(struct ipvl_port *port, struct netlink_ext_ack *extack);

@@ -180,6 +180,7 @@ static void ipvl_uninit(struct net_device *dev)
 
 	ASSERT_RTNL();
 	list_del_rcu(&slave->pnode);
+	ipvl_learn_stop(slave);
 	ipvl_addr_flush(slave);
 	ida_free(&port->ida, dev->dev_id);
 	netdev_put(slave->master, &slave->master_tracker);
@@ -197,9 +198,22 @@ static void ipvl_destructor(struct net_device *dev)
 static int ipvl_open(struct net_device *dev)
 {
 	struct ipvl_dev *slave = netdev_priv(dev);
+	int err;
 
-	if (dev->flags & IFF_ALLMULTI)
-		return dev_set_allmulti(slave->master, 1);
+	if (dev->flags & IFF_ALLMULTI) {
+		err = dev_set_allmulti(slave->master, 1);
+		if (err)
+			return err;
+	}
+	/* A learning slave's guest needs all multicast from the wire. */
+	if (slave->learn) {
+		err = dev_set_allmulti(slave->master, 1);
+		if (err) {
+			if (dev->flags & IFF_ALLMULTI)
+				dev_set_allmulti(slave->master, -1);
+			return err;
+		}
+	}
 	return 0;
 }
 
@@ -210,6 +224,8 @@ static int ipvl_stop(struct net_device *dev)
 	dev_uc_unsync(slave->master, dev);
 	dev_mc_unsync(slave->master, dev);
 	if (dev->flags & IFF_ALLMULTI)
+		dev_set_allmulti(slave->master, -1);
+	if (slave->learn)
 		dev_set_allmulti(slave->master, -1);
 	return 0;
 }
@@ -226,16 +242,6 @@ static void ipvl_change_rx_flags(struct net_device *dev, int change)
 static void ipvl_set_rx_mode(struct net_device *dev)
 {
 	ipvl_mc_filter_sync(netdev_priv(dev));
-}
-
-static int ipvl_change_mtu(struct net_device *dev, int mtu)
-{
-	struct ipvl_dev *slave = netdev_priv(dev);
-
-	if (mtu > slave->master->mtu)
-		return -EINVAL;
-	dev->mtu = mtu;
-	return 0;
 }
 
 static netdev_features_t ipvl_fix_features(struct net_device *dev,
@@ -301,7 +307,6 @@ const struct net_device_ops ipvl_netdev_ops = {
 	.ndo_fix_features	= ipvl_fix_features,
 	.ndo_change_rx_flags	= ipvl_change_rx_flags,
 	.ndo_set_rx_mode	= ipvl_set_rx_mode,
-	.ndo_change_mtu		= ipvl_change_mtu,
 	.ndo_get_stats64	= ipvl_get_stats64,
 	.ndo_get_iflink		= ipvl_get_iflink,
 };
@@ -357,7 +362,17 @@ void ipvl_slave_setup(struct net_device *dev)
 	dev->priv_destructor = ipvl_destructor;
 	dev->hw_features = IPVL_FEATURES | IPVL_SOFT_FEATURES;
 	slave->sfeatures = IPVL_FEATURES | IPVL_SOFT_FEATURES;
+	ipvl_learn_init(slave);
 }
+
+void ipvl_kind_learn_default(struct net_device *dev, bool on)
+{
+	struct ipvl_dev *slave = netdev_priv(dev);
+
+	WARN_ON_ONCE(dev->reg_state != NETREG_UNINITIALIZED);
+	slave->learn = on;
+}
+EXPORT_SYMBOL_GPL(ipvl_kind_learn_default);
 
 bool ipvl_kind_is_slave(const struct net_device *dev)
 {
@@ -399,10 +414,9 @@ static void ipvl_master_mtu_changed(struct ipvl_port *port)
 	unsigned int mtu = port->dev->mtu;
 	struct ipvl_dev *slave;
 
-	list_for_each_entry(slave, &port->slaves, pnode) {
-		if (!slave->mtu_set || slave->dev->mtu > mtu)
-			dev_set_mtu(slave->dev, mtu);
-	}
+	/* As upstream: every slave follows, an MTU set at create too. */
+	list_for_each_entry(slave, &port->slaves, pnode)
+		dev_set_mtu(slave->dev, mtu);
 }
 
 static void ipvl_master_addr_changed(struct ipvl_port *port)
@@ -434,8 +448,7 @@ static int ipvl_master_event(struct net_device *dev, unsigned long event,
 
 	switch (event) {
 	case NETDEV_UP:
-	case NETDEV_DOWN:
-	case NETDEV_CHANGE:
+	case NETDEV_CHANGE:	/* carrier; admin down alone is not passed on */
 		list_for_each_entry(slave, &port->slaves, pnode)
 			netif_stacked_transfer_operstate(dev, slave->dev);
 		break;
@@ -508,12 +521,17 @@ static int __init ipvl_module_init(void)
 	err = ipvl_l3s_init();
 	if (err)
 		goto err_l3s;
+	err = ipvl_learn_proc_init();
+	if (err)
+		goto err_proc;
 	err = ipvl_link_register();
 	if (err)
 		goto err_link;
 	return 0;
 
 err_link:
+	ipvl_learn_proc_exit();
+err_proc:
 	ipvl_l3s_exit();
 err_l3s:
 	ipvl_addr_notifiers_unregister();
@@ -526,6 +544,7 @@ static void __exit ipvl_module_exit(void)
 {
 	/* Deletes every slave, and with the last one each port. */
 	ipvl_link_unregister();
+	ipvl_learn_proc_exit();
 	ipvl_l3s_exit();
 	ipvl_addr_notifiers_unregister();
 	unregister_netdevice_notifier(&ipvl_device_nb);

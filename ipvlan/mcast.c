@@ -34,7 +34,9 @@ void ipvl_mc_filter_sync(struct ipvl_dev *slave)
 	struct net_device *dev = slave->dev;
 	struct netdev_hw_addr *ha;
 
-	if (dev->flags & (IFF_PROMISC | IFF_ALLMULTI)) {
+	/* A learning slave's guest joins groups the host cannot see. */
+	if ((dev->flags & (IFF_PROMISC | IFF_ALLMULTI)) ||
+	    READ_ONCE(slave->learn)) {
 		bitmap_fill(filter, IPVL_MC_FILTER_SIZE);
 	} else {
 		bitmap_zero(filter, IPVL_MC_FILTER_SIZE);

@@ -11,16 +11,36 @@
 
 #include "ipvlan.h"
 #include "ipvlan_api.h"
+#include "uapi/ipvlan_ext.h"
 
 #define IPVL_F_ALL	(IPVLAN_F_PRIVATE | IPVLAN_F_VEPA)
 
 /* ipvlan's part of a device's private area; a kind's own part follows. */
 #define IPVL_PRIV_SIZE	ALIGN(sizeof(struct ipvl_dev), NETDEV_ALIGN)
 
-static const struct nla_policy ipvl_nl_policy[IFLA_IPVLAN_MAX + 1] = {
+static struct netlink_range_validation ipvl_learn_timeout_range = {
+	.min = 1,
+	.max = IPVLAN_X_LEARN_TIMEOUT_LIMIT,
+};
+
+static const struct nla_policy ipvl_nl_policy[IFLA_IPVLAN_X_MAX + 1] = {
 	/* Range checked in validate: upstream answers EINVAL, not ERANGE. */
 	[IFLA_IPVLAN_MODE]	= { .type = NLA_U16 },
 	[IFLA_IPVLAN_FLAGS]	= NLA_POLICY_MASK(NLA_U16, IPVL_F_ALL),
+	[IFLA_IPVLAN_X_LEARN]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[IFLA_IPVLAN_X_LEARN_MAX] =
+		NLA_POLICY_RANGE(NLA_U32, 1, IPVLAN_X_LEARN_MAX_LIMIT),
+	[IFLA_IPVLAN_X_LEARN_TIMEOUT] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &ipvl_learn_timeout_range),
+	[IFLA_IPVLAN_X_LEARN_FLUSH] = { .type = NLA_FLAG },
+	[IFLA_IPVLAN_X_LEARN_COUNT] = {
+		.type = NLA_REJECT,
+		.reject_message = "learned address count is read-only",
+	},
+	[IFLA_IPVLAN_X_STATS] = {
+		.type = NLA_REJECT,
+		.reject_message = "statistics are read-only",
+	},
 };
 
 static int ipvl_nl_validate(struct nlattr *tb[], struct nlattr *data[],
@@ -66,6 +86,25 @@ static int ipvl_nl_apply(struct ipvl_port *port, struct nlattr *data[],
 	if (data && data[IFLA_IPVLAN_FLAGS])
 		WRITE_ONCE(port->flags, nla_get_u16(data[IFLA_IPVLAN_FLAGS]));
 	return 0;
+}
+
+/* Per-slave extension settings (learning). RTNL held. */
+static void ipvl_nl_apply_slave(struct ipvl_dev *slave, struct nlattr *data[])
+{
+	if (!data)
+		return;
+	if (data[IFLA_IPVLAN_X_LEARN_MAX])
+		WRITE_ONCE(slave->learn_max,
+			   nla_get_u32(data[IFLA_IPVLAN_X_LEARN_MAX]));
+	if (data[IFLA_IPVLAN_X_LEARN_TIMEOUT]) {
+		WRITE_ONCE(slave->learn_timeout,
+			   nla_get_u32(data[IFLA_IPVLAN_X_LEARN_TIMEOUT]));
+		mod_delayed_work(system_wq, &slave->age_work, 0);
+	}
+	if (data[IFLA_IPVLAN_X_LEARN])
+		ipvl_learn_set(slave, nla_get_u8(data[IFLA_IPVLAN_X_LEARN]));
+	if (data[IFLA_IPVLAN_X_LEARN_FLUSH])
+		ipvl_addr_flush_learned(slave);
 }
 
 static struct net_device *ipvl_nl_master(struct net *net, struct nlattr *tb[],
@@ -117,11 +156,6 @@ static int ipvl_nl_newlink(struct net *src_net, struct net_device *dev,
 				    "ipvlan slaves use their master's MAC address");
 		return -EINVAL;
 	}
-	if (tb[IFLA_MTU] && nla_get_u32(tb[IFLA_MTU]) > master->mtu) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_MTU],
-				    "MTU larger than the master's");
-		return -EINVAL;
-	}
 
 	port = ipvl_port_get_rtnl(master);
 	if (!port) {
@@ -145,6 +179,8 @@ static int ipvl_nl_newlink(struct net *src_net, struct net_device *dev,
 		mode = nla_get_u16(data[IFLA_IPVLAN_MODE]);
 	if (mode != IPVLAN_MODE_L2)
 		dev->flags |= IFF_NOARP;
+	if (data && data[IFLA_IPVLAN_X_LEARN])
+		slave->learn = nla_get_u8(data[IFLA_IPVLAN_X_LEARN]);
 
 	err = register_netdevice(dev);
 	if (err) {
@@ -158,6 +194,7 @@ static int ipvl_nl_newlink(struct net *src_net, struct net_device *dev,
 	err = ipvl_nl_apply(port, data, IPVLAN_MODE_L3, extack);
 	if (err)
 		goto err_unlink;
+	ipvl_nl_apply_slave(slave, data);
 	netif_stacked_transfer_operstate(master, dev);
 	return 0;
 
@@ -189,6 +226,7 @@ static int ipvl_nl_changelink(struct net_device *dev, struct nlattr *tb[],
 {
 	struct ipvl_dev *slave = netdev_priv(dev);
 	struct ipvl_port *port = slave->port;
+	int err;
 
 	ASSERT_RTNL();
 	if (!data)
@@ -198,13 +236,51 @@ static int ipvl_nl_changelink(struct net_device *dev, struct nlattr *tb[],
 			       "changing ipvlan mode or flags needs CAP_NET_ADMIN in the master's namespace");
 		return -EPERM;
 	}
-	return ipvl_nl_apply(port, data, port->mode, extack);
+	err = ipvl_nl_apply(port, data, port->mode, extack);
+	if (err)
+		return err;
+	ipvl_nl_apply_slave(slave, data);
+	return 0;
 }
 
 static size_t ipvl_nl_get_size(const struct net_device *dev)
 {
 	return nla_total_size(sizeof(u16)) +	/* IFLA_IPVLAN_MODE */
-	       nla_total_size(sizeof(u16));	/* IFLA_IPVLAN_FLAGS */
+	       nla_total_size(sizeof(u16)) +	/* IFLA_IPVLAN_FLAGS */
+	       nla_total_size(sizeof(u8)) +	/* IFLA_IPVLAN_X_LEARN */
+	       nla_total_size(sizeof(u32)) +	/* IFLA_IPVLAN_X_LEARN_MAX */
+	       nla_total_size(sizeof(u32)) +	/* IFLA_IPVLAN_X_LEARN_TIMEOUT */
+	       nla_total_size(sizeof(u32)) +	/* IFLA_IPVLAN_X_LEARN_COUNT */
+	       nla_total_size(0) +		/* IFLA_IPVLAN_X_STATS */
+	       5 * nla_total_size_64bit(sizeof(u64));
+}
+
+static int ipvl_nl_fill_stats(struct sk_buff *skb, struct ipvl_dev *slave)
+{
+	struct nlattr *nest = nla_nest_start(skb, IFLA_IPVLAN_X_STATS);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (nla_put_u64_64bit(skb, IPVLAN_X_STATS_LEARNED,
+			      atomic64_read(&slave->x_learned),
+			      IPVLAN_X_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, IPVLAN_X_STATS_EXPIRED,
+			      atomic64_read(&slave->x_expired),
+			      IPVLAN_X_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, IPVLAN_X_STATS_SPOOF_DROPS,
+			      atomic64_read(&slave->x_spoof_drops),
+			      IPVLAN_X_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, IPVLAN_X_STATS_MAC_DROPS,
+			      atomic64_read(&slave->x_mac_drops),
+			      IPVLAN_X_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, IPVLAN_X_STATS_CAP_DROPS,
+			      atomic64_read(&slave->x_cap_drops),
+			      IPVLAN_X_STATS_PAD)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
 }
 
 static int ipvl_nl_fill_info(struct sk_buff *skb, const struct net_device *dev)
@@ -213,9 +289,16 @@ static int ipvl_nl_fill_info(struct sk_buff *skb, const struct net_device *dev)
 	struct ipvl_port *port = slave->port;
 
 	if (nla_put_u16(skb, IFLA_IPVLAN_MODE, READ_ONCE(port->mode)) ||
-	    nla_put_u16(skb, IFLA_IPVLAN_FLAGS, READ_ONCE(port->flags)))
+	    nla_put_u16(skb, IFLA_IPVLAN_FLAGS, READ_ONCE(port->flags)) ||
+	    nla_put_u8(skb, IFLA_IPVLAN_X_LEARN, READ_ONCE(slave->learn)) ||
+	    nla_put_u32(skb, IFLA_IPVLAN_X_LEARN_MAX,
+			READ_ONCE(slave->learn_max)) ||
+	    nla_put_u32(skb, IFLA_IPVLAN_X_LEARN_TIMEOUT,
+			READ_ONCE(slave->learn_timeout)) ||
+	    nla_put_u32(skb, IFLA_IPVLAN_X_LEARN_COUNT,
+			READ_ONCE(slave->n_learned)))
 		return -EMSGSIZE;
-	return 0;
+	return ipvl_nl_fill_stats(skb, slave);
 }
 
 static struct net *ipvl_nl_get_link_net(const struct net_device *dev)
@@ -238,7 +321,7 @@ int ipvl_kind_register(struct rtnl_link_ops *ops, size_t ext_priv_size)
 		ops->newlink = ipvl_nl_newlink;
 	if (!ops->dellink)
 		ops->dellink = ipvl_nl_dellink;
-	ops->maxtype = IFLA_IPVLAN_MAX;
+	ops->maxtype = IFLA_IPVLAN_X_MAX;
 	ops->policy = ipvl_nl_policy;
 	ops->validate = ipvl_nl_validate;
 	ops->changelink = ipvl_nl_changelink;

@@ -111,6 +111,8 @@ static void ipvtap_dellink(struct net_device *dev, struct list_head *head)
 static void ipvtap_setup(struct net_device *dev)
 {
 	ipvl_kind_setup(dev);
+	/* Guests configure their own addresses: learn them. */
+	ipvl_kind_learn_default(dev, true);
 	dev->tx_queue_len = TUN_READQ_SIZE;
 }
 

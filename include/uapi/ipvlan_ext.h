@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * Extensions of this ipvlan/ipvtap implementation to the IFLA_INFO_DATA
+ * attributes of link kinds "ipvlan" and "ipvtap".
+ *
+ * Upstream defines IFLA_IPVLAN_MODE (1) and IFLA_IPVLAN_FLAGS (2); they
+ * keep their numbers and meaning. The extensions start at 40, clear of
+ * any attribute upstream may add (rtnetlink caps a kind at 50), and are
+ * opt-in: a request without them behaves as with the in-tree driver.
+ * Kernels without the extensions ignore them (they are above the in-tree
+ * maxtype). Every one is reported back by
+ * RTM_GETLINK, so a dump can recreate the device.
+ *
+ * Guest address learning (IFLA_IPVLAN_X_LEARN, per slave; default on for
+ * ipvtap, off for ipvlan): the slave learns the IPv4/IPv6 addresses its
+ * guest uses from the frames the guest sends (ARP sender, IPv4/IPv6
+ * source, neighbour advertisement target) and switches them to it like
+ * configured addresses. While learning is on, the slave also enforces:
+ * frames must carry the master's MAC as source, and a source address owned
+ * by another slave of the same master is dropped (never moved).
+ * Unspecified, multicast, broadcast, loopback and the master namespace's
+ * own addresses are never learned. Learned addresses are forgotten after
+ * IFLA_IPVLAN_X_LEARN_TIMEOUT seconds without traffic from them; at most
+ * IFLA_IPVLAN_X_LEARN_MAX are kept (frames from further new addresses are
+ * dropped). Addresses configured on the slave take precedence over learned
+ * ones, on this slave or another, and never age.
+ *
+ * The current addresses of every slave in a namespace, with their origin
+ * and age, are listed in /proc/net/ipvlan_addrs of that namespace:
+ *   ifindex ifname family address origin age_ms
+ */
+#ifndef _UAPI_IPVLAN_EXT_H
+#define _UAPI_IPVLAN_EXT_H
+
+enum {
+	IFLA_IPVLAN_X_LEARN = 40,	/* u8: 1 learn guest addresses, 0 off */
+	IFLA_IPVLAN_X_LEARN_MAX,	/* u32: learned addresses kept, 1..4096 */
+	IFLA_IPVLAN_X_LEARN_TIMEOUT,	/* u32: idle seconds, 1..86400 */
+	IFLA_IPVLAN_X_LEARN_FLUSH,	/* flag, set only: forget learned ones */
+	IFLA_IPVLAN_X_LEARN_COUNT,	/* u32, report only: learned now */
+	IFLA_IPVLAN_X_STATS,		/* nest of IPVLAN_X_STATS_*, report only */
+	__IFLA_IPVLAN_X_MAX
+};
+
+#define IFLA_IPVLAN_X_MAX (__IFLA_IPVLAN_X_MAX - 1)
+
+/* Counters in IFLA_IPVLAN_X_STATS, all u64. */
+enum {
+	IPVLAN_X_STATS_UNSPEC,
+	IPVLAN_X_STATS_PAD,
+	IPVLAN_X_STATS_LEARNED,		/* addresses learned (total) */
+	IPVLAN_X_STATS_EXPIRED,		/* learned addresses that aged out */
+	IPVLAN_X_STATS_SPOOF_DROPS,	/* source owned by another slave */
+	IPVLAN_X_STATS_MAC_DROPS,	/* source MAC not the master's */
+	IPVLAN_X_STATS_CAP_DROPS,	/* new source beyond LEARN_MAX */
+	__IPVLAN_X_STATS_MAX
+};
+
+#define IPVLAN_X_STATS_MAX (__IPVLAN_X_STATS_MAX - 1)
+
+#define IPVLAN_X_LEARN_MAX_DEFAULT	32
+#define IPVLAN_X_LEARN_MAX_LIMIT	4096
+#define IPVLAN_X_LEARN_TIMEOUT_DEFAULT	300
+#define IPVLAN_X_LEARN_TIMEOUT_LIMIT	86400
+
+#endif /* _UAPI_IPVLAN_EXT_H */

@@ -1,0 +1,316 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Guest address learning: a slave with learning on (ipvtap's default)
+ * learns the IPv4/IPv6 addresses its guest uses from the frames the guest
+ * sends, and polices them. See include/uapi/ipvlan_ext.h for the rules.
+ *
+ * The transmit path does one RCU lookup per source address; it allocates
+ * and takes port->addr_lock only for an address it has not seen yet, and
+ * writes an entry's timestamp at most once per second.
+ */
+
+#include <linux/etherdevice.h>
+#include <linux/if_arp.h>
+#include <linux/inetdevice.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <net/addrconf.h>
+#include <net/ndisc.h>
+#include <net/net_namespace.h>
+#include <net/route.h>
+
+#include "ipvlan.h"
+#include "uapi/ipvlan_ext.h"
+
+/* Up to two addresses a frame speaks for (IPv6 source + NA target). */
+struct ipvl_srcs {
+	union {
+		struct in6_addr	ip6;
+		__be32		ip4;
+	} a[2];
+	unsigned int		n;
+	bool			is_v6;
+};
+
+static void ipvl_srcs_add4(struct ipvl_srcs *s, __be32 ip)
+{
+	s->a[s->n++].ip4 = ip;
+	s->is_v6 = false;
+}
+
+static void ipvl_srcs_add6(struct ipvl_srcs *s, const struct in6_addr *ip)
+{
+	s->a[s->n++].ip6 = *ip;
+	s->is_v6 = true;
+}
+
+/* Collect the source addresses of a frame sent by a guest. */
+static void ipvl_learn_srcs(const struct sk_buff *skb, struct ipvl_srcs *s)
+{
+	unsigned int off = ETH_HLEN;
+
+	s->n = 0;
+	switch (eth_hdr(skb)->h_proto) {
+	case htons(ETH_P_ARP): {
+		const struct arphdr *arp;
+		struct arphdr _arp;
+		__be32 sip;
+
+		arp = skb_header_pointer(skb, off, sizeof(_arp), &_arp);
+		if (!arp || arp->ar_hln != ETH_ALEN || arp->ar_pln != 4 ||
+		    arp->ar_pro != htons(ETH_P_IP))
+			return;
+		if (skb_copy_bits(skb, off + sizeof(*arp) + ETH_ALEN, &sip,
+				  sizeof(sip)))
+			return;
+		ipvl_srcs_add4(s, sip);
+		return;
+	}
+	case htons(ETH_P_IP): {
+		const struct iphdr *iph;
+		struct iphdr _iph;
+
+		iph = skb_header_pointer(skb, off, sizeof(_iph), &_iph);
+		if (iph && iph->version == 4 && iph->ihl >= 5)
+			ipvl_srcs_add4(s, iph->saddr);
+		return;
+	}
+	case htons(ETH_P_IPV6): {
+		const struct ipv6hdr *ip6h;
+		struct ipv6hdr _ip6h;
+		const struct nd_msg *na;
+		struct nd_msg _na;
+
+		ip6h = skb_header_pointer(skb, off, sizeof(_ip6h), &_ip6h);
+		if (!ip6h || ip6h->version != 6)
+			return;
+		ipvl_srcs_add6(s, &ip6h->saddr);
+		if (ip6h->nexthdr != IPPROTO_ICMPV6)
+			return;
+		na = skb_header_pointer(skb, off + sizeof(_ip6h), sizeof(_na),
+					&_na);
+		if (na && na->icmph.icmp6_type == NDISC_NEIGHBOUR_ADVERTISEMENT)
+			ipvl_srcs_add6(s, &na->target);
+		return;
+	}
+	}
+}
+
+/* Unspecified, multicast, broadcast, loopback and similar: never learned. */
+static bool ipvl_learnable4(__be32 ip)
+{
+	return !ipv4_is_zeronet(ip) && !ipv4_is_multicast(ip) &&
+	       !ipv4_is_lbcast(ip) && !ipv4_is_loopback(ip);
+}
+
+static bool ipvl_learnable6(const struct in6_addr *ip)
+{
+	int type = ipv6_addr_type(ip);
+
+	return !(type & (IPV6_ADDR_MULTICAST | IPV6_ADDR_LOOPBACK |
+			 IPV6_ADDR_MAPPED)) && type != IPV6_ADDR_ANY;
+}
+
+/* An address of the master's namespace itself. */
+static bool ipvl_master_owns(struct ipvl_dev *slave, const void *ip, bool is_v6)
+{
+	struct net *net = dev_net(slave->master);
+
+	if (is_v6)
+		return ipv6_chk_addr(net, ip, NULL, 0);
+	return inet_addr_type(net, *(const __be32 *)ip) == RTN_LOCAL;
+}
+
+/*
+ * Police and learn one source address. Returns false if the frame must be
+ * dropped.
+ */
+static bool ipvl_learn_one(struct ipvl_dev *slave, const void *ip, bool is_v6)
+{
+	struct ipvl_addr *a;
+	int err;
+
+	if (is_v6 ? !ipvl_learnable6(ip) : !ipvl_learnable4(*(const __be32 *)ip))
+		return true;
+
+	a = ipvl_addr_lookup(slave->port, ip, is_v6);
+	if (a) {
+		if (a->slave != slave)
+			goto spoof;
+		if (a->origin == IPVL_ORIGIN_LEARNED &&
+		    time_after(jiffies, READ_ONCE(a->seen) + HZ))
+			WRITE_ONCE(a->seen, jiffies);
+		return true;
+	}
+
+	/* Not ours to give: the guest may use it, but not own it. */
+	if (ipvl_master_owns(slave, ip, is_v6))
+		return true;
+
+	err = ipvl_addr_learn(slave, ip, is_v6);
+	switch (err) {
+	case 0:
+		atomic64_inc(&slave->x_learned);
+		schedule_delayed_work(&slave->age_work, 0);
+		return true;
+	case -EADDRINUSE:
+		goto spoof;
+	case -ENOSPC:
+		atomic64_inc(&slave->x_cap_drops);
+		return false;
+	}
+	/* -ENOMEM: let the frame go, learn on a later one. */
+	return true;
+
+spoof:
+	atomic64_inc(&slave->x_spoof_drops);
+	if (is_v6)
+		net_info_ratelimited("%s: dropped frame from %pI6c owned by another ipvlan slave\n",
+				     slave->dev->name, ip);
+	else
+		net_info_ratelimited("%s: dropped frame from %pI4 owned by another ipvlan slave\n",
+				     slave->dev->name, ip);
+	return false;
+}
+
+/**
+ * ipvl_learn_tx - police and learn a frame a guest sends
+ * @slave: the slave, with learning on
+ * @skb: the frame, Ethernet header at skb->data
+ *
+ * Return: false if the frame must be dropped (already counted).
+ */
+bool ipvl_learn_tx(struct ipvl_dev *slave, struct sk_buff *skb)
+{
+	struct ipvl_srcs s;
+	unsigned int i;
+
+	if (unlikely(!ether_addr_equal(eth_hdr(skb)->h_source,
+				       slave->master->dev_addr))) {
+		atomic64_inc(&slave->x_mac_drops);
+		net_info_ratelimited("%s: dropped frame from %pM: guests must use the master's MAC %pM\n",
+				     slave->dev->name, eth_hdr(skb)->h_source,
+				     slave->master->dev_addr);
+		return false;
+	}
+
+	ipvl_learn_srcs(skb, &s);
+	for (i = 0; i < s.n; i++) {
+		if (!ipvl_learn_one(slave, &s.a[i], s.is_v6))
+			return false;
+	}
+	return true;
+}
+
+/* Age work: forget idle learned addresses, rerun while some are left. */
+static void ipvl_learn_age_work(struct work_struct *work)
+{
+	struct ipvl_dev *slave = container_of(to_delayed_work(work),
+					      struct ipvl_dev, age_work);
+	unsigned long timeout = READ_ONCE(slave->learn_timeout) * HZ;
+
+	ipvl_addr_age(slave, timeout);
+	if (READ_ONCE(slave->n_learned))
+		schedule_delayed_work(&slave->age_work,
+				      max_t(unsigned long, HZ, timeout / 4));
+}
+
+void ipvl_learn_init(struct ipvl_dev *slave)
+{
+	slave->learn_max = IPVLAN_X_LEARN_MAX_DEFAULT;
+	slave->learn_timeout = IPVLAN_X_LEARN_TIMEOUT_DEFAULT;
+	INIT_DELAYED_WORK(&slave->age_work, ipvl_learn_age_work);
+}
+
+/* The slave is going away: no transmit can re-arm the work any more. */
+void ipvl_learn_stop(struct ipvl_dev *slave)
+{
+	cancel_delayed_work_sync(&slave->age_work);
+}
+
+/*
+ * Turn learning on or off. A learning slave hears all multicast, as its
+ * guest's groups are unknown to the host; off, learned addresses go.
+ */
+void ipvl_learn_set(struct ipvl_dev *slave, bool on)
+{
+	struct net_device *dev = slave->dev;
+
+	ASSERT_RTNL();
+	if (on == slave->learn)
+		return;
+	WRITE_ONCE(slave->learn, on);
+	if (dev->flags & IFF_UP)
+		dev_set_allmulti(slave->master, on ? 1 : -1);
+	if (!on)
+		ipvl_addr_flush_learned(slave);
+	netif_addr_lock_bh(dev);
+	ipvl_mc_filter_sync(slave);
+	netif_addr_unlock_bh(dev);
+}
+
+/* /proc/net/ipvlan_addrs ------------------------------------------------ */
+
+static int ipvl_addrs_show(struct seq_file *seq, void *v)
+{
+	struct net *net = seq_file_single_net(seq);
+	struct net_device *dev;
+
+	seq_puts(seq, "ifindex ifname family address origin age_ms\n");
+	rcu_read_lock();
+	for_each_netdev_rcu(net, dev) {
+		struct ipvl_dev *slave;
+		struct ipvl_addr *a;
+
+		if (!ipvl_is_slave(dev))
+			continue;
+		slave = netdev_priv(dev);
+		spin_lock_bh(&slave->port->addr_lock);
+		list_for_each_entry(a, &slave->addrs, lnode) {
+			bool learned = a->origin == IPVL_ORIGIN_LEARNED;
+
+			seq_printf(seq, "%d %s %s ", dev->ifindex, dev->name,
+				   a->is_v6 ? "inet6" : "inet");
+			if (a->is_v6)
+				seq_printf(seq, "%pI6c", &a->ip6);
+			else
+				seq_printf(seq, "%pI4", &a->ip4);
+			seq_printf(seq, " %s %u\n",
+				   learned ? "learned" : "configured",
+				   learned ? jiffies_to_msecs(jiffies - a->seen) : 0);
+		}
+		spin_unlock_bh(&slave->port->addr_lock);
+	}
+	rcu_read_unlock();
+	return 0;
+}
+
+static int __net_init ipvl_learn_net_init(struct net *net)
+{
+	if (!proc_create_net_single("ipvlan_addrs", 0444, net->proc_net,
+				    ipvl_addrs_show, NULL))
+		return -ENOMEM;
+	return 0;
+}
+
+static void __net_exit ipvl_learn_net_exit(struct net *net)
+{
+	remove_proc_entry("ipvlan_addrs", net->proc_net);
+}
+
+static struct pernet_operations ipvl_learn_net_ops = {
+	.init	= ipvl_learn_net_init,
+	.exit	= ipvl_learn_net_exit,
+};
+
+int ipvl_learn_proc_init(void)
+{
+	return register_pernet_subsys(&ipvl_learn_net_ops);
+}
+
+void ipvl_learn_proc_exit(void)
+{
+	unregister_pernet_subsys(&ipvl_learn_net_ops);
+}

@@ -1,0 +1,169 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Stage 2 of the guest (PID 1 after switch_root into the host's / over 9p).
+# Copied into the harness I/O export by tools/vm/run and run from there.
+#
+# Reads $IO/config (written by the host), loads the modules under test, runs
+# $IO/cmd.sh (or an interactive shell), then leaves the exit status, the
+# command output and the full dmesg in $IO and powers off.
+set -u
+
+IO=/run/ipvtap-vm
+P9_OPTS=trans=virtio,version=9p2000.L,msize=262144
+# The host's snapshot of ipvlan.ko/ipvtap.ko taken at VM start (IMPL=ours).
+MODS=$IO/modules
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export HOME=/root LANG=C.UTF-8 TERM=${TERM:-linux}
+
+log() { echo "vm: $*"; }
+
+# shellcheck source=/dev/null
+. "$IO/config"	# VM_MODE VM_IMPL VM_REPO VM_KVER VM_MODDIR VM_TTY_SIZE
+
+power_off() {
+	sync
+	if [ -d /sys/firmware/acpi ]; then
+		busybox poweroff -f
+	fi
+	# No ACPI (small debug kernels): halt by rebooting; QEMU runs with
+	# -no-reboot so the reboot ends it.
+	busybox reboot -f
+	sleep 30
+}
+
+finish() {
+	local rc=$1
+
+	if [ -w /sys/kernel/debug/kmemleak ]; then
+		echo scan >/sys/kernel/debug/kmemleak 2>/dev/null
+		sleep 1
+		echo scan >/sys/kernel/debug/kmemleak 2>/dev/null
+	fi
+	dmesg >"$IO/dmesg.txt" 2>&1
+	if [ -r /sys/kernel/debug/kmemleak ]; then
+		cat /sys/kernel/debug/kmemleak >>"$IO/dmesg.txt" 2>/dev/null
+	fi
+	echo "$rc" >"$IO/status"
+	power_off
+}
+
+setup_base() {
+	mkdir -p /dev/pts /dev/shm
+	mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
+	mount -t tmpfs -o mode=1777 tmpfs /dev/shm
+	ln -sfn /proc/self/fd /dev/fd
+	ln -sfn /proc/self/fd/0 /dev/stdin
+	ln -sfn /proc/self/fd/1 /dev/stdout
+	ln -sfn /proc/self/fd/2 /dev/stderr
+	mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+	mount -t tracefs tracefs /sys/kernel/tracing 2>/dev/null
+	mkdir -p /run/netns /var/tmp 2>/dev/null
+	ln -sfn /run /var/run
+	hostname ipvtap-vm
+	ip link set lo up
+	# Userspace markers (tests/run writes some) must not be ratelimited.
+	echo on >/proc/sys/kernel/printk_devkmsg 2>/dev/null
+
+	# The repository has its own read-only export, mounted at the same path:
+	# it may live below /tmp, /var, /root or /run, which are tmpfs here.
+	mkdir -p "$VM_REPO" 2>/dev/null
+	mount -t 9p -o "$P9_OPTS,ro" repo "$VM_REPO" ||
+		{ log "cannot mount the repository export on $VM_REPO"; return 1; }
+
+	if [ -n "$VM_MODDIR" ]; then
+		# Modules of a non-host kernel, exported as "moddir".
+		if ! { mount -t tmpfs tmpfs /lib/modules &&
+		       mkdir -p "/lib/modules/$VM_KVER" &&
+		       mount -t 9p -o "$P9_OPTS,ro" moddir "/lib/modules/$VM_KVER"; }; then
+			log "cannot mount $VM_MODDIR on /lib/modules/$VM_KVER"
+			return 1
+		fi
+	fi
+	if [ ! -f "/lib/modules/$VM_KVER/modules.dep" ]; then
+		log "warning: no /lib/modules/$VM_KVER/modules.dep in the guest"
+	fi
+
+	# A clean kmemleak baseline: forget boot-time reports.
+	if [ -w /sys/kernel/debug/kmemleak ]; then
+		echo scan >/sys/kernel/debug/kmemleak 2>/dev/null
+		echo clear >/sys/kernel/debug/kmemleak 2>/dev/null
+	fi
+}
+
+# Never let the kernel autoload the in-tree ipvlan/ipvtap while ours is
+# tested: the kernel's module autoloader is pointed at a wrapper.
+install_modprobe_guard() {
+	cat >/tmp/modprobe-guard <<'GUARD'
+#!/bin/sh
+for a in "$@"; do
+	case $a in
+	ipvlan|ipvtap|rtnl-link-ipvlan|rtnl-link-ipvtap)
+		echo "modprobe-guard: refusing autoload of in-tree '$a'" >/dev/kmsg
+		exit 1
+		;;
+	esac
+done
+exec /sbin/modprobe "$@"
+GUARD
+	chmod 755 /tmp/modprobe-guard
+	echo /tmp/modprobe-guard >/proc/sys/kernel/modprobe
+}
+
+load_modules() {
+	local want got
+
+	case $VM_IMPL in
+	ours)
+		install_modprobe_guard
+		insmod "$MODS/ipvlan.ko" ||
+			{ log "insmod ipvlan.ko (from $VM_REPO/ipvlan) failed"; return 1; }
+		# Make sure the loaded ipvlan is this build, not the in-tree one.
+		want=$(modinfo -F srcversion "$MODS/ipvlan.ko" 2>/dev/null)
+		got=$(cat /sys/module/ipvlan/srcversion 2>/dev/null)
+		if [ -n "$want" ] && [ "$want" != "$got" ]; then
+			log "loaded ipvlan srcversion '$got' is not ipvlan/ipvlan.ko's '$want'"
+			return 1
+		fi
+		if [ -f "$MODS/ipvtap.ko" ]; then
+			modprobe tap || { log "modprobe tap failed"; return 1; }
+			insmod "$MODS/ipvtap.ko" ||
+				{ log "insmod ipvtap.ko (from $VM_REPO/ipvtap) failed"; return 1; }
+		fi
+		;;
+	in-tree)
+		modprobe ipvlan || { log "modprobe ipvlan failed"; return 1; }
+		modprobe ipvtap || { log "modprobe ipvtap failed"; return 1; }
+		;;
+	*)
+		log "unknown implementation '$VM_IMPL'"
+		return 1
+		;;
+	esac
+}
+
+rc=0
+setup_base || rc=1
+if [ "$rc" -eq 0 ]; then
+	load_modules || rc=1
+fi
+
+export IMPL=$VM_IMPL IPVTAP_REPO=$VM_REPO IPVTAP_MODULES=$MODS
+cd "$VM_REPO" || rc=1
+
+if [ "$rc" -ne 0 ]; then
+	log "setup failed, not running the command"
+elif [ "$VM_MODE" = shell ]; then
+	log "interactive shell: IMPL=$IMPL, repo $VM_REPO; 'exit' powers off"
+	if [ -n "${VM_TTY_SIZE:-}" ]; then
+		# shellcheck disable=SC2086 # "rows cols"
+		set -- $VM_TTY_SIZE
+		stty -F /dev/console rows "$1" cols "$2" 2>/dev/null
+	fi
+	setsid -c bash -l </dev/console >/dev/console 2>&1
+	rc=$?
+else
+	bash "$IO/cmd.sh" </dev/null 2>&1 | tee "$IO/output.txt"
+	rc=${PIPESTATUS[0]}
+fi
+finish "$rc"
