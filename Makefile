@@ -2,7 +2,8 @@
 #
 # ipvtap: out-of-tree ipvlan re-implementation + ipvtap.
 #
-#   make                 build ipvlan/ipvlan.ko (and ipvtap/ipvtap.ko) + test tools
+#   make                 build ipvlan/ipvlan.ko (and ipvtap/ipvtap.ko) + tools
+#                        (tools/ipvlanctl/ipvlanctl, test tools)
 #   make KDIR=/path      build against another kernel build tree
 #   make deps            install the Debian packages everything below needs
 #   make check           build, boot a QEMU guest, run tests/ inside it
@@ -30,7 +31,8 @@ VM_TIMEOUT ?=
 
 CC ?= cc
 TOOLS_CFLAGS := -O2 -g -Wall -Wextra -Werror
-TEST_TOOLS := tools/testing/ipvl_newlink
+TEST_TOOLS := tools/testing/ipvl_newlink tools/tapguest/tapguest
+TOOLS := tools/ipvlanctl/ipvlanctl
 
 VM_ARGS := --impl $(IMPL) \
 	$(if $(KERNEL),--kernel $(KERNEL)) \
@@ -50,16 +52,22 @@ kdir-check:
 modules: kdir-check
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-tools: $(TEST_TOOLS)
+tools: $(TEST_TOOLS) $(TOOLS)
 
 tools/testing/%: tools/testing/%.c
 	$(CC) $(TOOLS_CFLAGS) -o $@ $<
+
+tools/tapguest/%: tools/tapguest/%.c
+	$(CC) $(TOOLS_CFLAGS) -o $@ $<
+
+tools/ipvlanctl/ipvlanctl: tools/ipvlanctl/ipvlanctl.c include/uapi/ipvlan_ext.h
+	$(CC) $(TOOLS_CFLAGS) -Iinclude -o $@ $<
 
 clean:
 	@if [ -n "$(KDIR)" ] && [ -f "$(KDIR)/Makefile" ]; then \
 		$(MAKE) -C $(KDIR) M=$(CURDIR) clean; \
 	fi
-	rm -f $(TEST_TOOLS)
+	rm -f $(TEST_TOOLS) $(TOOLS)
 
 deps:
 	tools/deps.sh

@@ -113,14 +113,24 @@ static bool ipvl_learnable6(const struct in6_addr *ip)
 			 IPV6_ADDR_MAPPED)) && type != IPV6_ADDR_ANY;
 }
 
-/* An address of the master's namespace itself. */
+/*
+ * What the master's namespace says about @ip: its own address (local, or
+ * a broadcast or anycast address of its routes) is never a guest's.
+ */
 static bool ipvl_master_owns(struct ipvl_dev *slave, const void *ip, bool is_v6)
 {
 	struct net *net = dev_net(slave->master);
 
 	if (is_v6)
 		return ipv6_chk_addr(net, ip, NULL, 0);
-	return inet_addr_type(net, *(const __be32 *)ip) == RTN_LOCAL;
+	switch (inet_addr_type(net, *(const __be32 *)ip)) {
+	case RTN_LOCAL:
+	case RTN_BROADCAST:
+	case RTN_MULTICAST:
+	case RTN_ANYCAST:
+		return true;
+	}
+	return false;
 }
 
 /*
@@ -145,9 +155,17 @@ static bool ipvl_learn_one(struct ipvl_dev *slave, const void *ip, bool is_v6)
 		return true;
 	}
 
-	/* Not ours to give: the guest may use it, but not own it. */
-	if (ipvl_master_owns(slave, ip, is_v6))
-		return true;
+	/*
+	 * The host's own addresses are not for a guest to take, nor to send
+	 * from. Link-local is the exception: a guest using the master's MAC
+	 * derives the master's EUI-64 link-local, and neighbour discovery
+	 * needs it; it is used, never learned.
+	 */
+	if (ipvl_master_owns(slave, ip, is_v6)) {
+		if (is_v6 && ipv6_addr_type(ip) & IPV6_ADDR_LINKLOCAL)
+			return true;
+		goto spoof;
+	}
 
 	err = ipvl_addr_learn(slave, ip, is_v6);
 	switch (err) {
@@ -167,10 +185,10 @@ static bool ipvl_learn_one(struct ipvl_dev *slave, const void *ip, bool is_v6)
 spoof:
 	atomic64_inc(&slave->x_spoof_drops);
 	if (is_v6)
-		net_info_ratelimited("%s: dropped frame from %pI6c owned by another ipvlan slave\n",
+		net_info_ratelimited("%s: dropped frame from %pI6c, owned by the host or another ipvlan slave\n",
 				     slave->dev->name, ip);
 	else
-		net_info_ratelimited("%s: dropped frame from %pI4 owned by another ipvlan slave\n",
+		net_info_ratelimited("%s: dropped frame from %pI4, owned by the host or another ipvlan slave\n",
 				     slave->dev->name, ip);
 	return false;
 }

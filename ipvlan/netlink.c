@@ -233,7 +233,7 @@ static int ipvl_nl_changelink(struct net_device *dev, struct nlattr *tb[],
 		return 0;
 	if (!ns_capable(dev_net(slave->master)->user_ns, CAP_NET_ADMIN)) {
 		NL_SET_ERR_MSG(extack,
-			       "changing ipvlan mode or flags needs CAP_NET_ADMIN in the master's namespace");
+			       "changing ipvlan settings needs CAP_NET_ADMIN in the master's namespace");
 		return -EPERM;
 	}
 	err = ipvl_nl_apply(port, data, port->mode, extack);

@@ -16,14 +16,21 @@
  * guest uses from the frames the guest sends (ARP sender, IPv4/IPv6
  * source, neighbour advertisement target) and switches them to it like
  * configured addresses. While learning is on, the slave also enforces:
- * frames must carry the master's MAC as source, and a source address owned
- * by another slave of the same master is dropped (never moved).
+ * frames must carry the master's MAC as source, and a frame whose source
+ * address is owned by another slave of the same master, or by the master's
+ * namespace (its local, broadcast and anycast addresses; IPv6 link-local
+ * excepted, see below), is dropped: an address never moves to a spoofer.
  * Unspecified, multicast, broadcast, loopback and the master namespace's
- * own addresses are never learned. Learned addresses are forgotten after
- * IFLA_IPVLAN_X_LEARN_TIMEOUT seconds without traffic from them; at most
- * IFLA_IPVLAN_X_LEARN_MAX are kept (frames from further new addresses are
- * dropped). Addresses configured on the slave take precedence over learned
- * ones, on this slave or another, and never age.
+ * own addresses are never learned. A guest using the master's MAC derives
+ * the master's EUI-64 IPv6 link-local address: it may send from it, but it
+ * is not learned (traffic to it stays with the host).
+ *
+ * Learned addresses are forgotten after IFLA_IPVLAN_X_LEARN_TIMEOUT
+ * seconds without traffic from them; at most IFLA_IPVLAN_X_LEARN_MAX are
+ * learned (frames from further new addresses are dropped; lowering the cap
+ * evicts nothing, the surplus ages out). Addresses configured on the slave
+ * take precedence over learned ones, on this slave or another, and never
+ * age.
  *
  * The current addresses of every slave in a namespace, with their origin
  * and age, are listed in /proc/net/ipvlan_addrs of that namespace:

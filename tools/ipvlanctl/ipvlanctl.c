@@ -1,0 +1,1020 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ipvlanctl: show and set the extensions of ipvlan/ipvtap links that
+ * iproute2 does not know (guest address learning, see
+ * include/uapi/ipvlan_ext.h), over raw rtnetlink.
+ *
+ *   ipvlanctl show [DEV] [--json]
+ *   ipvlanctl set DEV [learn on|off] [learn-max N] [learn-timeout SEC] [flush]
+ *   ipvlanctl help
+ *
+ * Exit status: 0 success, 1 error (the kernel refused, no such device,
+ * extensions not supported, ...), 2 usage error.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+
+#include "uapi/ipvlan_ext.h"
+
+#ifndef NETLINK_EXT_ACK
+#define NETLINK_EXT_ACK		11
+#endif
+
+#define ADDRS_FILE		"/proc/net/ipvlan_addrs"
+#define NL_RECV_SIZE		65536
+#define KIND_SIZE		16
+
+#define EXIT_USAGE		2
+
+static const char *prog = "ipvlanctl";
+
+/* One ipvlan/ipvtap link as RTM_GETLINK reports it. */
+struct link {
+	int		ifindex;
+	char		name[IF_NAMESIZE];
+	char		kind[KIND_SIZE];
+	int		master;		/* IFLA_LINK, 0 if not reported */
+	bool		has_netnsid;	/* master in another netns */
+	int		netnsid;
+	int		mode;		/* -1 if not reported */
+	int		flags;		/* -1 if not reported */
+	bool		has_learn;	/* kernel knows the extensions */
+	bool		learn;
+	bool		has_max;
+	__u32		learn_max;
+	bool		has_timeout;
+	__u32		learn_timeout;
+	bool		has_count;
+	__u32		count;
+	bool		has_stats;
+	bool		has_stat[IPVLAN_X_STATS_MAX + 1];
+	__u64		stat[IPVLAN_X_STATS_MAX + 1];
+};
+
+struct link_list {
+	struct link	*v;
+	size_t		n;
+	size_t		cap;
+};
+
+/* One line of /proc/net/ipvlan_addrs. */
+struct addr {
+	int		ifindex;
+	char		family[8];
+	char		address[64];
+	char		origin[16];
+	unsigned long	age_ms;
+};
+
+struct addr_list {
+	struct addr	*v;
+	size_t		n;
+	bool		available;
+};
+
+/* The error of a request, with the kernel's extended ack. */
+struct nl_err {
+	int		error;		/* positive errno, 0: acked */
+	char		msg[256];	/* NLMSGERR_ATTR_MSG, "" if none */
+	long		offs;		/* NLMSGERR_ATTR_OFFS, -1 if none */
+};
+
+struct req {
+	struct nlmsghdr		nh;
+	struct ifinfomsg	ifi;
+	char			attrs[512];
+};
+
+static const char * const stat_names[IPVLAN_X_STATS_MAX + 1] = {
+	[IPVLAN_X_STATS_LEARNED]	= "learned",
+	[IPVLAN_X_STATS_EXPIRED]	= "expired",
+	[IPVLAN_X_STATS_SPOOF_DROPS]	= "spoof_drops",
+	[IPVLAN_X_STATS_MAC_DROPS]	= "mac_drops",
+	[IPVLAN_X_STATS_CAP_DROPS]	= "cap_drops",
+};
+
+static void *xrealloc(void *p, size_t size)
+{
+	p = realloc(p, size);
+	if (!p) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		exit(1);
+	}
+	return p;
+}
+
+/* ------------------------------------------------------- netlink: build */
+
+static void req_init(struct req *req, __u16 type, __u16 flags)
+{
+	memset(req, 0, sizeof(*req));
+	req->nh.nlmsg_len = NLMSG_LENGTH(sizeof(req->ifi));
+	req->nh.nlmsg_type = type;
+	req->nh.nlmsg_flags = NLM_F_REQUEST | flags;
+	req->ifi.ifi_family = AF_UNSPEC;
+}
+
+static struct rtattr *req_put(struct req *req, unsigned short type,
+			      const void *data, unsigned short len)
+{
+	struct rtattr *rta;
+
+	if (NLMSG_ALIGN(req->nh.nlmsg_len) + RTA_SPACE(len) > sizeof(*req)) {
+		fprintf(stderr, "%s: request too large\n", prog);
+		exit(1);
+	}
+	rta = (struct rtattr *)((char *)req + NLMSG_ALIGN(req->nh.nlmsg_len));
+	rta->rta_type = type;
+	rta->rta_len = RTA_LENGTH(len);
+	if (len)
+		memcpy(RTA_DATA(rta), data, len);
+	req->nh.nlmsg_len = NLMSG_ALIGN(req->nh.nlmsg_len) + RTA_SPACE(len);
+	return rta;
+}
+
+static void req_nest_end(struct req *req, struct rtattr *nest)
+{
+	nest->rta_len = (char *)req + req->nh.nlmsg_len - (char *)nest;
+}
+
+/* ----------------------------------------------------- netlink: parse */
+
+static void parse_attrs(const struct rtattr **tb, int max,
+			const struct rtattr *rta, int len)
+{
+	memset(tb, 0, sizeof(*tb) * (max + 1));
+	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		int type = rta->rta_type & NLA_TYPE_MASK;
+
+		if (type <= max && !tb[type])
+			tb[type] = rta;
+	}
+}
+
+static void parse_nested(const struct rtattr **tb, int max,
+			 const struct rtattr *nest)
+{
+	parse_attrs(tb, max, RTA_DATA(nest), RTA_PAYLOAD(nest));
+}
+
+/* Copy a fixed-size attribute; false if absent or too short. */
+static bool attr_get(const struct rtattr *rta, void *v, size_t size)
+{
+	if (!rta || RTA_PAYLOAD(rta) < size)
+		return false;
+	memcpy(v, RTA_DATA(rta), size);
+	return true;
+}
+
+static void attr_str(const struct rtattr *rta, char *buf, size_t size)
+{
+	size_t len = 0;
+
+	if (rta) {
+		len = strnlen(RTA_DATA(rta), RTA_PAYLOAD(rta));
+		if (len >= size)
+			len = size - 1;
+		memcpy(buf, RTA_DATA(rta), len);
+	}
+	buf[len] = '\0';
+}
+
+/* Read the extended ack of an NLMSG_ERROR message into @ne. */
+static void parse_err(const struct nlmsghdr *nh, struct nl_err *ne)
+{
+	const struct nlmsgerr *e = NLMSG_DATA(nh);
+	const struct nlattr *a;
+	size_t off, len;
+
+	ne->msg[0] = '\0';
+	ne->offs = -1;
+	if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*e))) {
+		ne->error = EPROTO;
+		return;
+	}
+	ne->error = -e->error;
+	if (!(nh->nlmsg_flags & NLM_F_ACK_TLVS))
+		return;
+
+	off = sizeof(*e);
+	if (!(nh->nlmsg_flags & NLM_F_CAPPED) &&
+	    e->msg.nlmsg_len >= sizeof(e->msg))
+		off += e->msg.nlmsg_len - sizeof(e->msg);
+	off = NLMSG_ALIGN(off);
+	if (NLMSG_HDRLEN + off >= nh->nlmsg_len)
+		return;
+	len = nh->nlmsg_len - NLMSG_HDRLEN - off;
+	a = (const struct nlattr *)((const char *)e + off);
+	while (len >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
+	       a->nla_len <= len) {
+		size_t plen = a->nla_len - NLA_HDRLEN;
+		const char *p = (const char *)a + NLA_HDRLEN;
+		__u32 offs;
+
+		switch (a->nla_type & NLA_TYPE_MASK) {
+		case NLMSGERR_ATTR_MSG:
+			plen = strnlen(p, plen);
+			if (plen >= sizeof(ne->msg))
+				plen = sizeof(ne->msg) - 1;
+			memcpy(ne->msg, p, plen);
+			ne->msg[plen] = '\0';
+			break;
+		case NLMSGERR_ATTR_OFFS:
+			if (plen >= sizeof(offs)) {
+				memcpy(&offs, p, sizeof(offs));
+				ne->offs = offs;
+			}
+			break;
+		}
+		if ((size_t)NLA_ALIGN(a->nla_len) >= len)
+			break;
+		len -= NLA_ALIGN(a->nla_len);
+		a = (const struct nlattr *)((const char *)a +
+					    NLA_ALIGN(a->nla_len));
+	}
+}
+
+/* ------------------------------------------------- netlink: exchange */
+
+static int nl_open(void)
+{
+	int fd, one = 1;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0) {
+		fprintf(stderr, "%s: netlink socket: %s\n", prog,
+			strerror(errno));
+		return -1;
+	}
+	/* Best effort: without it errors come without a message. */
+	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+	return fd;
+}
+
+typedef int (*nl_cb)(const struct nlmsghdr *nh, void *arg);
+
+/*
+ * Send @req and read the answer: every message of the request goes to @cb,
+ * until NLMSG_DONE (dump) or NLMSG_ERROR (ack or error, in @ne).
+ * Return: 0 when the exchange completed (see ne->error), -1 on a local
+ * error (reported).
+ */
+static int nl_talk(int fd, struct req *req, nl_cb cb, void *arg,
+		   struct nl_err *ne)
+{
+	static char buf[NL_RECV_SIZE];
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	static __u32 seq;
+
+	ne->error = 0;
+	ne->msg[0] = '\0';
+	ne->offs = -1;
+	req->nh.nlmsg_seq = ++seq;
+	if (sendto(fd, req, req->nh.nlmsg_len, 0, (struct sockaddr *)&sa,
+		   sizeof(sa)) < 0) {
+		fprintf(stderr, "%s: netlink send: %s\n", prog,
+			strerror(errno));
+		return -1;
+	}
+
+	for (;;) {
+		struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+		struct msghdr msg = {
+			.msg_name = &sa,
+			.msg_namelen = sizeof(sa),
+			.msg_iov = &iov,
+			.msg_iovlen = 1,
+		};
+		struct nlmsghdr *nh;
+		ssize_t n;
+
+		n = recvmsg(fd, &msg, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "%s: netlink receive: %s\n", prog,
+				strerror(errno));
+			return -1;
+		}
+		if (msg.msg_flags & MSG_TRUNC) {
+			fprintf(stderr, "%s: netlink message truncated\n",
+				prog);
+			return -1;
+		}
+		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, n);
+		     nh = NLMSG_NEXT(nh, n)) {
+			if (nh->nlmsg_seq != req->nh.nlmsg_seq)
+				continue;
+			if (nh->nlmsg_type == NLMSG_DONE) {
+				int err = 0;
+
+				if (nh->nlmsg_len >= NLMSG_LENGTH(sizeof(err)))
+					memcpy(&err, NLMSG_DATA(nh),
+					       sizeof(err));
+				ne->error = err < 0 ? -err : 0;
+				return 0;
+			}
+			if (nh->nlmsg_type == NLMSG_ERROR) {
+				parse_err(nh, ne);
+				return 0;
+			}
+			if (cb && cb(nh, arg))
+				return -1;
+		}
+	}
+}
+
+/* ---------------------------------------------------------- links */
+
+static bool kind_is_ours(const char *kind)
+{
+	return !strcmp(kind, "ipvlan") || !strcmp(kind, "ipvtap");
+}
+
+static void parse_stats(struct link *l, const struct rtattr *nest)
+{
+	const struct rtattr *tb[IPVLAN_X_STATS_MAX + 1];
+	int i;
+
+	l->has_stats = true;
+	parse_nested(tb, IPVLAN_X_STATS_MAX, nest);
+	for (i = 0; i <= IPVLAN_X_STATS_MAX; i++) {
+		if (stat_names[i])
+			l->has_stat[i] = attr_get(tb[i], &l->stat[i],
+						  sizeof(l->stat[i]));
+	}
+}
+
+static void parse_info_data(struct link *l, const struct rtattr *nest)
+{
+	const struct rtattr *tb[IFLA_IPVLAN_X_MAX + 1];
+	__u16 v16;
+	__u8 v8;
+
+	parse_nested(tb, IFLA_IPVLAN_X_MAX, nest);
+	if (attr_get(tb[IFLA_IPVLAN_MODE], &v16, sizeof(v16)))
+		l->mode = v16;
+	if (attr_get(tb[IFLA_IPVLAN_FLAGS], &v16, sizeof(v16)))
+		l->flags = v16;
+	if (attr_get(tb[IFLA_IPVLAN_X_LEARN], &v8, sizeof(v8))) {
+		l->has_learn = true;
+		l->learn = v8;
+	}
+	l->has_max = attr_get(tb[IFLA_IPVLAN_X_LEARN_MAX], &l->learn_max,
+			      sizeof(l->learn_max));
+	l->has_timeout = attr_get(tb[IFLA_IPVLAN_X_LEARN_TIMEOUT],
+				  &l->learn_timeout, sizeof(l->learn_timeout));
+	l->has_count = attr_get(tb[IFLA_IPVLAN_X_LEARN_COUNT], &l->count,
+				sizeof(l->count));
+	if (tb[IFLA_IPVLAN_X_STATS])
+		parse_stats(l, tb[IFLA_IPVLAN_X_STATS]);
+}
+
+/* Fill @l from an RTM_NEWLINK message. Return: true for our kinds. */
+static bool parse_link(const struct nlmsghdr *nh, struct link *l)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(nh);
+	const struct rtattr *tb[IFLA_MAX + 1];
+	const struct rtattr *li[IFLA_INFO_MAX + 1];
+	__s32 nsid;
+	__u32 link;
+
+	if (nh->nlmsg_type != RTM_NEWLINK ||
+	    nh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifi)))
+		return false;
+	parse_attrs(tb, IFLA_MAX, IFLA_RTA(ifi), IFLA_PAYLOAD(nh));
+	if (!tb[IFLA_LINKINFO])
+		return false;
+	parse_nested(li, IFLA_INFO_MAX, tb[IFLA_LINKINFO]);
+
+	memset(l, 0, sizeof(*l));
+	attr_str(li[IFLA_INFO_KIND], l->kind, sizeof(l->kind));
+	if (!kind_is_ours(l->kind))
+		return false;
+	l->ifindex = ifi->ifi_index;
+	attr_str(tb[IFLA_IFNAME], l->name, sizeof(l->name));
+	l->mode = -1;
+	l->flags = -1;
+	if (attr_get(tb[IFLA_LINK], &link, sizeof(link)))
+		l->master = link;
+	if (attr_get(tb[IFLA_LINK_NETNSID], &nsid, sizeof(nsid))) {
+		l->has_netnsid = true;
+		l->netnsid = nsid;
+	}
+	if (li[IFLA_INFO_DATA])
+		parse_info_data(l, li[IFLA_INFO_DATA]);
+	return true;
+}
+
+static int collect_link(const struct nlmsghdr *nh, void *arg)
+{
+	struct link_list *ll = arg;
+	struct link l;
+
+	if (!parse_link(nh, &l))
+		return 0;
+	if (ll->n == ll->cap) {
+		ll->cap = ll->cap ? 2 * ll->cap : 8;
+		ll->v = xrealloc(ll->v, ll->cap * sizeof(*ll->v));
+	}
+	ll->v[ll->n++] = l;
+	return 0;
+}
+
+static void print_nl_err(const char *what, const struct nl_err *ne)
+{
+	fprintf(stderr, "%s: %s: %s%s%s\n", prog, what, strerror(ne->error),
+		ne->msg[0] ? ": " : "", ne->msg);
+}
+
+/*
+ * Fetch the ipvlan/ipvtap links of the current netns, or only @dev.
+ * Return: 0, or 1 (reported: no such device, not ours, netlink error).
+ */
+static int get_links(int fd, const char *dev, struct link_list *ll)
+{
+	struct nl_err ne;
+	struct req req;
+
+	memset(ll, 0, sizeof(*ll));
+	if (dev) {
+		if (strlen(dev) >= IF_NAMESIZE) {
+			fprintf(stderr, "%s: invalid device name '%s'\n", prog,
+				dev);
+			return 1;
+		}
+		req_init(&req, RTM_GETLINK, NLM_F_ACK);
+		req_put(&req, IFLA_IFNAME, dev, strlen(dev) + 1);
+	} else {
+		req_init(&req, RTM_GETLINK, NLM_F_DUMP);
+	}
+	if (nl_talk(fd, &req, collect_link, ll, &ne))
+		return 1;
+	if (ne.error == ENODEV && dev) {
+		fprintf(stderr, "%s: cannot find device '%s'\n", prog, dev);
+		return 1;
+	}
+	if (ne.error) {
+		print_nl_err(dev ? dev : "link dump", &ne);
+		return 1;
+	}
+	if (dev && !ll->n) {
+		fprintf(stderr, "%s: %s is not an ipvlan or ipvtap device\n",
+			prog, dev);
+		return 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------ addresses */
+
+static void read_addrs(struct addr_list *al)
+{
+	size_t cap = 0;
+	char line[256];
+	FILE *f;
+
+	memset(al, 0, sizeof(*al));
+	f = fopen(ADDRS_FILE, "r");
+	if (!f)
+		return;
+	al->available = true;
+	while (fgets(line, sizeof(line), f)) {
+		char ifname[IF_NAMESIZE];
+		struct addr a;
+
+		/* The header line does not parse. */
+		if (sscanf(line, "%d %15s %7s %63s %15s %lu", &a.ifindex,
+			   ifname, a.family, a.address, a.origin,
+			   &a.age_ms) != 6)
+			continue;
+		if (al->n == cap) {
+			cap = cap ? 2 * cap : 16;
+			al->v = xrealloc(al->v, cap * sizeof(*al->v));
+		}
+		al->v[al->n++] = a;
+	}
+	fclose(f);
+}
+
+/* ---------------------------------------------------------- show */
+
+static const char *mode_name(int mode)
+{
+	switch (mode) {
+	case IPVLAN_MODE_L2:
+		return "l2";
+	case IPVLAN_MODE_L3:
+		return "l3";
+	case IPVLAN_MODE_L3S:
+		return "l3s";
+	}
+	return NULL;
+}
+
+static const char *flags_name(int flags)
+{
+	switch (flags) {
+	case 0:
+		return "bridge";
+	case IPVLAN_F_PRIVATE:
+		return "private";
+	case IPVLAN_F_VEPA:
+		return "vepa";
+	}
+	return NULL;
+}
+
+/* The master's name, or NULL if it is elsewhere or unknown. */
+static const char *master_name(const struct link *l, char *buf)
+{
+	if (!l->master || l->has_netnsid)
+		return NULL;
+	return if_indextoname(l->master, buf);
+}
+
+static void print_text(const struct link *l, const struct addr_list *al)
+{
+	char mbuf[IF_NAMESIZE];
+	const char *s;
+	size_t i;
+	int n = 0;
+
+	printf("%s: %s", l->name, l->kind);
+	s = master_name(l, mbuf);
+	if (s)
+		printf(" master %s", s);
+	else if (l->has_netnsid)
+		printf(" master ifindex %d (netnsid %d)", l->master,
+		       l->netnsid);
+	else if (l->master)
+		printf(" master ifindex %d", l->master);
+	s = mode_name(l->mode);
+	if (s)
+		printf(" mode %s", s);
+	else if (l->mode >= 0)
+		printf(" mode %d", l->mode);
+	s = flags_name(l->flags);
+	if (s)
+		printf(" %s", s);
+	else if (l->flags >= 0)
+		printf(" flags 0x%x", l->flags);
+	printf("\n");
+
+	if (!l->has_learn) {
+		printf("    learn unsupported (ipvlan without the extensions)\n");
+	} else {
+		printf("    learn %s", l->learn ? "on" : "off");
+		if (l->has_max)
+			printf(" learn-max %u", l->learn_max);
+		if (l->has_timeout)
+			printf(" learn-timeout %us", l->learn_timeout);
+		if (l->has_count)
+			printf(" learned %u", l->count);
+		printf("\n");
+	}
+	if (l->has_stats) {
+		printf("    stats");
+		for (i = 0; i <= IPVLAN_X_STATS_MAX; i++) {
+			if (l->has_stat[i])
+				printf(" %s %llu", stat_names[i],
+				       (unsigned long long)l->stat[i]);
+		}
+		printf("\n");
+	}
+
+	if (!al->available) {
+		printf("    addresses unavailable (no %s)\n", ADDRS_FILE);
+		return;
+	}
+	for (i = 0; i < al->n; i++) {
+		const struct addr *a = &al->v[i];
+
+		if (a->ifindex != l->ifindex)
+			continue;
+		printf("    %s %s %s", a->family, a->address, a->origin);
+		if (!strcmp(a->origin, "learned"))
+			printf(" age %lums", a->age_ms);
+		printf("\n");
+		n++;
+	}
+	if (!n)
+		printf("    no addresses\n");
+}
+
+/* A JSON string; control and non-ASCII bytes are escaped. */
+static void json_str(const char *s)
+{
+	const unsigned char *p;
+
+	if (!s) {
+		printf("null");
+		return;
+	}
+	putchar('"');
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			printf("\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			printf("\\u%04x", *p);
+		else
+			putchar(*p);
+	}
+	putchar('"');
+}
+
+static void json_key(const char *key)
+{
+	printf(", ");
+	json_str(key);
+	printf(": ");
+}
+
+static void json_u32(const char *key, bool has, __u32 v)
+{
+	json_key(key);
+	if (has)
+		printf("%u", v);
+	else
+		printf("null");
+}
+
+static void print_json_addrs(const struct link *l, const struct addr_list *al)
+{
+	bool first = true;
+	size_t i;
+
+	json_key("addresses");
+	if (!al->available) {
+		printf("null");
+		return;
+	}
+	printf("[");
+	for (i = 0; i < al->n; i++) {
+		const struct addr *a = &al->v[i];
+
+		if (a->ifindex != l->ifindex)
+			continue;
+		printf("%s{\"family\": ", first ? "" : ", ");
+		json_str(a->family);
+		json_key("address");
+		json_str(a->address);
+		json_key("origin");
+		json_str(a->origin);
+		printf(", \"age_ms\": %lu}", a->age_ms);
+		first = false;
+	}
+	printf("]");
+}
+
+static void print_json(const struct link *l, const struct addr_list *al)
+{
+	char mbuf[IF_NAMESIZE], hex[16];
+	const char *flags;
+	size_t i;
+
+	printf("{\"ifindex\": %d", l->ifindex);
+	json_key("ifname");
+	json_str(l->name);
+	json_key("kind");
+	json_str(l->kind);
+	json_key("master");
+	json_str(master_name(l, mbuf));
+	json_key("master_ifindex");
+	if (l->master)
+		printf("%d", l->master);
+	else
+		printf("null");
+	if (l->has_netnsid) {
+		json_key("master_netnsid");
+		printf("%d", l->netnsid);
+	}
+	json_key("mode");
+	json_str(mode_name(l->mode));
+	flags = flags_name(l->flags);
+	if (!flags && l->flags >= 0) {
+		snprintf(hex, sizeof(hex), "0x%x", l->flags);
+		flags = hex;
+	}
+	json_key("flags");
+	json_str(flags);
+	json_key("learn_supported");
+	printf("%s", l->has_learn ? "true" : "false");
+	json_key("learn");
+	printf("%s", !l->has_learn ? "null" : l->learn ? "true" : "false");
+	json_u32("learn_max", l->has_max, l->learn_max);
+	json_u32("learn_timeout", l->has_timeout, l->learn_timeout);
+	json_u32("learned", l->has_count, l->count);
+	json_key("stats");
+	if (l->has_stats) {
+		bool first = true;
+
+		printf("{");
+		for (i = 0; i <= IPVLAN_X_STATS_MAX; i++) {
+			if (!l->has_stat[i])
+				continue;
+			printf("%s", first ? "" : ", ");
+			json_str(stat_names[i]);
+			printf(": %llu", (unsigned long long)l->stat[i]);
+			first = false;
+		}
+		printf("}");
+	} else {
+		printf("null");
+	}
+	print_json_addrs(l, al);
+	printf("}");
+}
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s help'.\n", prog);
+	return EXIT_USAGE;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	const char *dev = NULL;
+	struct link_list ll;
+	struct addr_list al;
+	bool json = false;
+	int i, fd, err;
+
+	for (i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
+			json = true;
+		else if (argv[i][0] == '-')
+			return usage_error("show: unknown option '%s'",
+					   argv[i]);
+		else if (dev)
+			return usage_error("show: unexpected argument '%s'",
+					   argv[i]);
+		else
+			dev = argv[i];
+	}
+
+	fd = nl_open();
+	if (fd < 0)
+		return 1;
+	err = get_links(fd, dev, &ll);
+	close(fd);
+	if (err)
+		return err;
+	read_addrs(&al);
+
+	if (json)
+		printf("[");
+	for (i = 0; i < (int)ll.n; i++) {
+		if (json) {
+			printf("%s\n  ", i ? "," : "");
+			print_json(&ll.v[i], &al);
+		} else {
+			print_text(&ll.v[i], &al);
+		}
+	}
+	if (json)
+		printf("%s]\n", ll.n ? "\n" : "");
+	free(ll.v);
+	free(al.v);
+	return 0;
+}
+
+/* ----------------------------------------------------------- set */
+
+struct settings {
+	int		learn;		/* -1: unchanged */
+	long long	learn_max;	/* -1: unchanged */
+	long long	learn_timeout;	/* -1: unchanged */
+	bool		flush;
+};
+
+/* A decimal u32 (range checks are the kernel's); -1 if malformed. */
+static long long parse_u32(const char *s)
+{
+	unsigned long long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v > UINT_MAX)
+		return -1;
+	return v;
+}
+
+static int parse_settings(int argc, char **argv, struct settings *st)
+{
+	int i;
+
+	st->learn = -1;
+	st->learn_max = -1;
+	st->learn_timeout = -1;
+	st->flush = false;
+	for (i = 0; i < argc; i++) {
+		const char *key = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(key, "flush")) {
+			st->flush = true;
+			continue;
+		}
+		if (strcmp(key, "learn") && strcmp(key, "learn-max") &&
+		    strcmp(key, "learn-timeout"))
+			return usage_error("set: unknown setting '%s'", key);
+		if (!val)
+			return usage_error("set: '%s' needs a value", key);
+		i++;
+		if (!strcmp(key, "learn")) {
+			if (!strcmp(val, "on"))
+				st->learn = 1;
+			else if (!strcmp(val, "off"))
+				st->learn = 0;
+			else
+				return usage_error("set: learn takes on or off, not '%s'",
+						   val);
+		} else if (!strcmp(key, "learn-max")) {
+			st->learn_max = parse_u32(val);
+			if (st->learn_max < 0)
+				return usage_error("set: learn-max takes a number, not '%s'",
+						   val);
+		} else {
+			st->learn_timeout = parse_u32(val);
+			if (st->learn_timeout < 0)
+				return usage_error("set: learn-timeout takes seconds, not '%s'",
+						   val);
+		}
+	}
+	if (st->learn < 0 && st->learn_max < 0 && st->learn_timeout < 0 &&
+	    !st->flush)
+		return usage_error("set: nothing to set");
+	return 0;
+}
+
+/* The name of the attribute at offset @offs of @req, for error messages. */
+static const char *req_attr_name(const struct req *req, long offs)
+{
+	const struct rtattr *rta;
+
+	if (offs < (long)NLMSG_LENGTH(sizeof(req->ifi)) ||
+	    offs + (long)sizeof(*rta) > (long)req->nh.nlmsg_len)
+		return NULL;
+	rta = (const struct rtattr *)((const char *)req + offs);
+	switch (rta->rta_type & NLA_TYPE_MASK) {
+	case IFLA_IPVLAN_X_LEARN:
+		return "learn";
+	case IFLA_IPVLAN_X_LEARN_MAX:
+		return "learn-max";
+	case IFLA_IPVLAN_X_LEARN_TIMEOUT:
+		return "learn-timeout";
+	case IFLA_IPVLAN_X_LEARN_FLUSH:
+		return "flush";
+	}
+	return NULL;
+}
+
+static int cmd_set(int argc, char **argv)
+{
+	struct rtattr *linkinfo, *data;
+	struct link_list ll;
+	struct settings st;
+	const char *dev, *attr;
+	struct nl_err ne;
+	struct req req;
+	int fd, err;
+	__u32 v32;
+	__u8 v8;
+
+	if (argc < 1)
+		return usage_error("set: which device?");
+	dev = argv[0];
+	err = parse_settings(argc - 1, argv + 1, &st);
+	if (err)
+		return err;
+
+	fd = nl_open();
+	if (fd < 0)
+		return 1;
+	err = get_links(fd, dev, &ll);
+	if (err)
+		goto out;
+	if (!ll.v[0].has_learn) {
+		fprintf(stderr,
+			"%s: %s: this kernel's %s has no learning extensions\n",
+			prog, dev, ll.v[0].kind);
+		err = 1;
+		goto out;
+	}
+
+	req_init(&req, RTM_NEWLINK, NLM_F_ACK);
+	req.ifi.ifi_index = ll.v[0].ifindex;
+	linkinfo = req_put(&req, IFLA_LINKINFO | NLA_F_NESTED, NULL, 0);
+	req_put(&req, IFLA_INFO_KIND, ll.v[0].kind, strlen(ll.v[0].kind));
+	data = req_put(&req, IFLA_INFO_DATA | NLA_F_NESTED, NULL, 0);
+	if (st.learn >= 0) {
+		v8 = st.learn;
+		req_put(&req, IFLA_IPVLAN_X_LEARN, &v8, sizeof(v8));
+	}
+	if (st.learn_max >= 0) {
+		v32 = st.learn_max;
+		req_put(&req, IFLA_IPVLAN_X_LEARN_MAX, &v32, sizeof(v32));
+	}
+	if (st.learn_timeout >= 0) {
+		v32 = st.learn_timeout;
+		req_put(&req, IFLA_IPVLAN_X_LEARN_TIMEOUT, &v32, sizeof(v32));
+	}
+	if (st.flush)
+		req_put(&req, IFLA_IPVLAN_X_LEARN_FLUSH, NULL, 0);
+	req_nest_end(&req, data);
+	req_nest_end(&req, linkinfo);
+
+	if (nl_talk(fd, &req, NULL, NULL, &ne)) {
+		err = 1;
+		goto out;
+	}
+	if (ne.error) {
+		attr = req_attr_name(&req, ne.offs);
+		fprintf(stderr, "%s: %s: kernel refused: %s%s%s", prog, dev,
+			strerror(ne.error), ne.msg[0] ? ": " : "", ne.msg);
+		if (attr)
+			fprintf(stderr, " (%s)", attr);
+		fprintf(stderr, "\n");
+		err = 1;
+	} else if (ne.msg[0]) {
+		fprintf(stderr, "%s: %s: warning: %s\n", prog, dev, ne.msg);
+	}
+out:
+	free(ll.v);
+	close(fd);
+	return err;
+}
+
+/* ---------------------------------------------------------- main */
+
+static void print_help(FILE *f)
+{
+	fprintf(f,
+		"usage: %s show [DEV] [--json]\n"
+		"       %s set DEV [learn on|off] [learn-max N] [learn-timeout SEC] [flush]\n"
+		"       %s help\n"
+		"\n"
+		"Show or set the guest address learning of ipvlan/ipvtap devices\n"
+		"in the current network namespace.\n"
+		"\n"
+		"  show            kind, master, mode, flags, learning settings,\n"
+		"                  counters and addresses (origin configured or\n"
+		"                  learned, age of learned ones) of every\n"
+		"                  ipvlan/ipvtap device, or of DEV only\n"
+		"  --json          one JSON array of objects\n"
+		"  learn on|off    learn the guest's addresses from its traffic\n"
+		"                  (default: on for ipvtap, off for ipvlan)\n"
+		"  learn-max N     learned addresses kept, %d..%d (default %d)\n"
+		"  learn-timeout SEC\n"
+		"                  forget a learned address idle that long,\n"
+		"                  1..%d (default %d)\n"
+		"  flush           forget the learned addresses now\n"
+		"\n"
+		"Exit status: 0 success, 1 error, 2 usage error.\n",
+		prog, prog, prog, 1, IPVLAN_X_LEARN_MAX_LIMIT,
+		IPVLAN_X_LEARN_MAX_DEFAULT, IPVLAN_X_LEARN_TIMEOUT_LIMIT,
+		IPVLAN_X_LEARN_TIMEOUT_DEFAULT);
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		print_help(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = argv[1];
+	if (!strcmp(cmd, "show") || !strcmp(cmd, "list"))
+		return cmd_show(argc - 2, argv + 2);
+	if (!strcmp(cmd, "set"))
+		return cmd_set(argc - 2, argv + 2);
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "-h") ||
+	    !strcmp(cmd, "--help")) {
+		print_help(stdout);
+		return 0;
+	}
+	return usage_error("unknown command '%s'", cmd);
+}
