@@ -17,7 +17,9 @@
 #   KERNEL=/path/bzImage guest kernel (default: newest /boot/vmlinuz-6.1.*-amd64)
 #   MODULES_DIR=/path    modules of KERNEL (.../lib/modules/<release>)
 #   TESTS="a b"          subset of tests/*.sh to run (default: all)
-#   VM_TIMEOUT=SEC       kill the guest after SEC seconds
+#   VM_TIMEOUT=SEC       kill the guest after SEC seconds (check: 2700)
+#   make diffcheck       run the tests against the in-tree ipvlan and ours
+#                        (two boots) and list every difference
 
 ifeq ($(origin KDIR),undefined)
 KDIR := $(shell tools/kdir.sh 2>/dev/null)
@@ -28,6 +30,8 @@ KERNEL ?=
 MODULES_DIR ?=
 TESTS ?=
 VM_TIMEOUT ?=
+# The whole suite needs more than tools/vm/run's default on a busy machine.
+CHECK_VM_TIMEOUT ?= 2700
 
 CC ?= cc
 TOOLS_CFLAGS := -O2 -g -Wall -Wextra -Werror
@@ -39,7 +43,7 @@ VM_ARGS := --impl $(IMPL) \
 	$(if $(MODULES_DIR),--modules-dir $(MODULES_DIR)) \
 	$(if $(VM_TIMEOUT),--timeout $(VM_TIMEOUT))
 
-.PHONY: all modules tools clean deps check demo vm lint kdir-check
+.PHONY: all modules tools clean deps check diffcheck demo vm lint kdir-check
 
 all: modules tools
 
@@ -76,7 +80,14 @@ deps:
 # headers are installed on a fresh machine.
 check: deps
 	$(MAKE) all
-	tools/vm/run $(VM_ARGS) --summary -- tests/run $(TESTS)
+	tools/vm/run $(VM_ARGS) $(if $(VM_TIMEOUT),,--timeout $(CHECK_VM_TIMEOUT)) --summary -- tests/run $(TESTS)
+
+diffcheck: deps
+	$(MAKE) all
+	tools/diffcheck.sh --no-build $(if $(TESTS),--tests "$(TESTS)") -- \
+		$(if $(KERNEL),--kernel $(KERNEL)) \
+		$(if $(MODULES_DIR),--modules-dir $(MODULES_DIR)) \
+		--timeout $(if $(VM_TIMEOUT),$(VM_TIMEOUT),$(CHECK_VM_TIMEOUT))
 
 demo: deps
 	$(MAKE) all

@@ -122,9 +122,18 @@ static struct net_device *ipvl_nl_master(struct net *net, struct nlattr *tb[],
 				    "master device not found");
 		return ERR_PTR(-ENODEV);
 	}
-	/* A slave of a slave lands on the real master. */
-	if (ipvl_is_slave(master))
+	/*
+	 * A slave of a slave lands on the real master, whose mode the new
+	 * slave may change: that takes CAP_NET_ADMIN over the master's netns.
+	 */
+	if (ipvl_is_slave(master)) {
 		master = ((struct ipvl_dev *)netdev_priv(master))->master;
+		if (!ns_capable(dev_net(master)->user_ns, CAP_NET_ADMIN)) {
+			NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_LINK],
+					    "a slave on this master needs CAP_NET_ADMIN in the master's namespace");
+			return ERR_PTR(-EPERM);
+		}
+	}
 
 	if (master->type != ARPHRD_ETHER || master->addr_len != ETH_ALEN ||
 	    (master->flags & IFF_LOOPBACK)) {
@@ -150,13 +159,6 @@ static int ipvl_nl_newlink(struct net *src_net, struct net_device *dev,
 	if (IS_ERR(master))
 		return PTR_ERR(master);
 
-	if (tb[IFLA_ADDRESS] &&
-	    !ether_addr_equal(nla_data(tb[IFLA_ADDRESS]), master->dev_addr)) {
-		NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_ADDRESS],
-				    "ipvlan slaves use their master's MAC address");
-		return -EINVAL;
-	}
-
 	port = ipvl_port_get_rtnl(master);
 	if (!port) {
 		err = ipvl_port_create(master, extack);
@@ -169,6 +171,7 @@ static int ipvl_nl_newlink(struct net *src_net, struct net_device *dev,
 	slave->master = master;
 	slave->port = port;
 	INIT_LIST_HEAD(&slave->addrs);
+	/* As upstream, a requested MAC gives way to the master's. */
 	eth_hw_addr_set(dev, master->dev_addr);
 	slave->mtu_set = !!tb[IFLA_MTU];
 	if (!slave->mtu_set)

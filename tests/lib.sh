@@ -365,6 +365,8 @@ ipvlan_load() {
 	fi
 	insmod "$ipvlan_ko" || return 1
 	if [ -f "$ipvtap_ko" ]; then
-		modprobe tap && insmod "$ipvtap_ko"
+		# tap may be built in: insmod tells if it is missing.
+		modprobe tap 2>/dev/null
+		insmod "$ipvtap_ko"
 	fi
 }

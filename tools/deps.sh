@@ -9,13 +9,14 @@ set -euo pipefail
 PACKAGES=(
 	# build
 	gcc make libc6-dev linux-headers-amd64
-	# lint
+	# lint; building kernels from linux-source-6.1
 	perl xz-utils linux-source-6.1 sparse
+	bc flex bison libelf-dev libssl-dev
 	# VM harness: guest kernel + modules, initramfs, qemu
 	qemu-system-x86 linux-image-amd64 busybox-static kmod cpio gzip
 	coreutils util-linux
 	# tools used by tests and the demo inside the guest
-	iproute2 iputils-ping iperf3 ethtool procps ndisc6
+	iproute2 iputils-ping iperf3 ethtool procps ndisc6 python3 nftables
 	# make lint (shell scripts)
 	shellcheck
 )

@@ -9,8 +9,14 @@ does not exist), sends IFLA_MASTER, and prints the errno for every refusal
 
   ipvl_nl.py newlink --name NAME [--link DEV | --link-index N]
                      [--kind KIND] [--mode N] [--flags N] [--mtu N]
+                     [--address MAC]
   ipvl_nl.py setlink --dev DEV [--kind KIND] [--mode N] [--flags N]
                      [--mtu N] [--master DEV | --master-index N]
+  ipvl_nl.py addrstress {--dev DEV | --ns NETNS:DEV...} --seconds S
+                        [--seed N] ADDR/PLEN...
+  ipvl_nl.py addrops [--undo] {add|del}:NETNS:DEV:ADDR/PLEN...
+  ipvl_nl.py serve       newlink/setlink argument lines on stdin, each
+                         answered by its output and "exit <status>"
 
 newlink: RTM_NEWLINK with NLM_F_CREATE|NLM_F_EXCL (no --link: no
 IFLA_LINK at all). setlink: RTM_NEWLINK on the existing DEV without
@@ -20,6 +26,17 @@ IFLA_LINKINFO reaches the driver's changelink); --master-index 0 detaches.
 Output: "ok" or "error: <ENAME> (<errno>): <strerror>", then
 "extack: <message>" when the kernel set one.
 Exit: 0 accepted, 1 refused by the kernel, 2 usage or local error.
+
+addrstress: one worker per device (--ns: a device in a named netns,
+repeatable; the workers are forked after every socket is open, so they
+start together). For S seconds each worker at random either adds one of
+the given addresses that its device does not hold (RTM_NEWADDR, IPv6 with
+IFA_F_NODAD) or deletes one it holds, as fast as netlink answers. Prints
+"workers=N adds=N refused_msg=N refused_nomsg=N dels=N errors=N held=N"
+(totals), one "refusal: <count> <ENAME> <extack message>" line per
+distinct refusal, one "unexpected: ..." line per distinct unexpected
+answer (a refusal without a message, a failed delete). Needs ctypes
+(python3) for setns.
 Needs only python3-minimal (socket, struct).
 """
 import argparse
@@ -42,6 +59,7 @@ SOL_NETLINK = 270
 NETLINK_EXT_ACK = 11
 NLMSGERR_ATTR_MSG = 1
 
+IFLA_ADDRESS = 1
 IFLA_IFNAME = 3
 IFLA_MTU = 4
 IFLA_LINK = 5
@@ -104,6 +122,9 @@ def build(args):
             attrs += attr(IFLA_LINK, u32(ifindex(args.link)))
         elif args.link_index is not None:
             attrs += attr(IFLA_LINK, u32(args.link_index))
+        if args.address is not None:
+            attrs += attr(IFLA_ADDRESS,
+                          bytes(int(b, 16) for b in args.address.split(":")))
     else:
         index = ifindex(args.dev)
         if args.master is not None:
@@ -139,11 +160,224 @@ def extack_msg(msg, nlflags):
     return None
 
 
+RTM_NEWADDR = 20
+RTM_DELADDR = 21
+IFA_ADDRESS = 1
+IFA_LOCAL = 2
+IFA_F_NODAD = 0x02
+
+
+class Rtnl:
+    """One rtnetlink socket with extended acks; request() -> (err, msg)."""
+
+    def __init__(self):
+        self.sk = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW,
+                                socket.NETLINK_ROUTE)
+        self.sk.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
+        self.seq = 0
+
+    def request(self, mtype, flags, body):
+        self.seq += 1
+        self.sk.send(struct.pack("=IHHII", 16 + len(body), mtype,
+                                 flags | NLM_F_REQUEST | NLM_F_ACK,
+                                 self.seq, 0) + body)
+        while True:
+            buf = self.sk.recv(65536)
+            off = 0
+            while off + 16 <= len(buf):
+                mlen, t, f, seq, _ = struct.unpack_from("=IHHII", buf, off)
+                if mlen < 16:
+                    break
+                if t == NLMSG_ERROR and seq == self.seq:
+                    payload = buf[off + 16:off + mlen]
+                    err = -struct.unpack_from("=i", payload, 0)[0]
+                    return err, extack_msg(payload, f)
+                off += align4(mlen)
+
+
+def addr_msg(index, addr):
+    ip, plen = addr.split("/")
+    if ":" in ip:
+        fam, raw, flags = socket.AF_INET6, socket.inet_pton(
+            socket.AF_INET6, ip), IFA_F_NODAD
+    else:
+        fam, raw, flags = socket.AF_INET, socket.inet_pton(
+            socket.AF_INET, ip), 0
+    body = struct.pack("=BBBBI", fam, int(plen), flags, 0, index)
+    body += attr(IFA_LOCAL, raw) + attr(IFA_ADDRESS, raw)
+    return body
+
+
+def ename(err):
+    if err == errno.EOPNOTSUPP:
+        return "EOPNOTSUPP"
+    return errno.errorcode.get(err, "E?")
+
+
+def stress_loop(nl, index, addrs, seconds, rng):
+    """Random add/del on one device; returns (counts, refusals, unexpected)."""
+    import time
+
+    held = set()
+    cnt = dict(adds=0, refused_msg=0, refused_nomsg=0, dels=0, errors=0)
+    refusals = {}
+    unexpected = {}
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if held and rng.random() < 0.5:
+            a = rng.choice(sorted(held))
+            err, msg = nl.request(RTM_DELADDR, 0, addr_msg(index, a))
+            if err:
+                cnt["errors"] += 1
+                k = "del %s: %s %s" % (a, ename(err), msg)
+                unexpected[k] = unexpected.get(k, 0) + 1
+            else:
+                held.discard(a)
+                cnt["dels"] += 1
+            continue
+        a = rng.choice(addrs)
+        if a in held:
+            continue
+        err, msg = nl.request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL,
+                              addr_msg(index, a))
+        if not err:
+            held.add(a)
+            cnt["adds"] += 1
+        elif msg:
+            cnt["refused_msg"] += 1
+            k = "%s %s" % (ename(err), msg)
+            refusals[k] = refusals.get(k, 0) + 1
+        else:
+            cnt["refused_nomsg"] += 1
+            k = "add %s: %s (no message)" % (a, ename(err))
+            unexpected[k] = unexpected.get(k, 0) + 1
+    cnt["held"] = len(held)
+    return cnt, refusals, unexpected
+
+
+def addrops(args):
+    """Each OP is add:NETNS:DEV:ADDR/PLEN or del:NETNS:DEV:ADDR/PLEN
+    (NETNS "-": the current one). Prints one line per OP:
+    "<op> <netns> <dev> <addr> ok" or "... <ENAME> msg|nomsg[: message]".
+    With --undo, an accepted add is deleted again right away."""
+    socks = {}
+    home = os.open("/proc/self/ns/net", os.O_RDONLY)
+    rc = 0
+    for op in args.ops:
+        kind, name, dev, addr = op.split(":", 3)
+        if (name, dev) not in socks:
+            if name != "-":
+                fd = os.open("/run/netns/" + name, os.O_RDONLY)
+                setns_net(fd)
+                os.close(fd)
+            socks[(name, dev)] = (Rtnl(), ifindex(dev))
+            if name != "-":
+                setns_net(home)
+        nl, index = socks[(name, dev)]
+        if kind == "add":
+            err, msg = nl.request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL,
+                                  addr_msg(index, addr))
+            if not err and args.undo:
+                nl.request(RTM_DELADDR, 0, addr_msg(index, addr))
+        else:
+            err, msg = nl.request(RTM_DELADDR, 0, addr_msg(index, addr))
+        if err:
+            rc = 1
+            res = "%s %s" % (ename(err), "msg: " + msg if msg else "nomsg")
+        else:
+            res = "ok"
+        print("%s %s %s %s %s" % (kind, name, dev, addr, res))
+    return rc
+
+
+def setns_net(fd):
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
+        raise OSError(ctypes.get_errno(), "setns")
+
+
+def addrstress(args):
+    """One worker per --ns NETNS:DEV (forked, sockets opened in each
+    namespace first, so the workers start together), or one on --dev."""
+    import random
+
+    workers = []  # (label, Rtnl, ifindex)
+    if args.ns:
+        home = os.open("/proc/self/ns/net", os.O_RDONLY)
+        for spec in args.ns:
+            name, dev = spec.rsplit(":", 1)
+            fd = os.open("/run/netns/" + name, os.O_RDONLY)
+            setns_net(fd)
+            os.close(fd)
+            workers.append((dev, Rtnl(), ifindex(dev)))
+            setns_net(home)
+        os.close(home)
+    else:
+        workers.append((args.dev, Rtnl(), ifindex(args.dev)))
+
+    pids = []
+    for i, (label, nl, index) in enumerate(workers):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(r)
+            rng = random.Random(args.seed * 1000 + i)
+            cnt, ref, unx = stress_loop(nl, index, args.addrs, args.seconds,
+                                        rng)
+            out = [" ".join("%s=%d" % kv for kv in cnt.items())]
+            out += ["refusal: %d %s" % (v, k) for k, v in ref.items()]
+            out += ["unexpected: %d %s: %s" % (v, label, k)
+                    for k, v in unx.items()]
+            os.write(w, ("\n".join(out) + "\n").encode())
+            os._exit(0)
+        os.close(w)
+        pids.append((pid, r))
+
+    total = dict(adds=0, refused_msg=0, refused_nomsg=0, dels=0, errors=0,
+                 held=0)
+    refusals = {}
+    lines = []
+    rc = 0
+    for pid, r in pids:
+        data = b""
+        while True:
+            chunk = os.read(r, 65536)
+            if not chunk:
+                break
+            data += chunk
+        os.close(r)
+        _, status = os.waitpid(pid, 0)
+        if status or not data:
+            rc = 1
+            lines.append("unexpected: worker %d exited with status %d"
+                         % (pid, status))
+            continue
+        head, *rest = data.decode().splitlines()
+        for kv in head.split():
+            k, v = kv.split("=")
+            total[k] += int(v)
+        for line in rest:
+            if line.startswith("refusal: "):
+                n, k = line[len("refusal: "):].split(" ", 1)
+                refusals[k] = refusals.get(k, 0) + int(n)
+            else:
+                lines.append(line)
+    print("workers=%d " % len(workers) +
+          " ".join("%s=%d" % kv for kv in total.items()))
+    for k, v in sorted(refusals.items()):
+        print("refusal: %d %s" % (v, k))
+    for line in lines:
+        print(line)
+    return rc
+
+
 def num(s):
     return int(s, 0)
 
 
-def main():
+def parser():
     p = argparse.ArgumentParser(
         description="raw rtnetlink link requests for ipvlan tests")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -153,6 +387,7 @@ def main():
     g.add_argument("--link")
     g.add_argument("--link-index", type=num)
     n.add_argument("--kind", default="ipvlan")
+    n.add_argument("--address", help="IFLA_ADDRESS, aa:bb:cc:dd:ee:ff")
     s = sub.add_parser("setlink")
     s.add_argument("--dev", required=True)
     s.add_argument("--kind")
@@ -163,44 +398,71 @@ def main():
         sp.add_argument("--mode", type=num)
         sp.add_argument("--flags", type=num)
         sp.add_argument("--mtu", type=num)
-    args = p.parse_args()
+    a = sub.add_parser("addrstress")
+    g = a.add_mutually_exclusive_group(required=True)
+    g.add_argument("--dev")
+    g.add_argument("--ns", action="append", metavar="NETNS:DEV")
+    a.add_argument("--seconds", type=float, required=True)
+    a.add_argument("--seed", type=int, default=0)
+    a.add_argument("addrs", nargs="+")
+    o = sub.add_parser("addrops")
+    o.add_argument("--undo", action="store_true")
+    o.add_argument("ops", nargs="+")
+    sub.add_parser("serve")
+    return p
+
+
+def link_request(p, args):
     if args.cmd == "setlink" and args.kind is None and (
             args.mode is not None or args.flags is not None):
         p.error("--mode/--flags need --kind")
-
     req = build(args)
+    nl = Rtnl()
+    flags = struct.unpack_from("=H", req, 6)[0]
+    err, msg = nl.request(RTM_NEWLINK, flags & ~(NLM_F_REQUEST | NLM_F_ACK),
+                          req[16:])
+    nl.sk.close()
+    if err == 0:
+        print("ok")
+    else:
+        print("error: %s (%d): %s" % (ename(err), err, os.strerror(err)))
+    if msg:
+        print("extack: %s" % msg)
+    return 0 if err == 0 else 1
+
+
+def serve(p):
+    """One request per stdin line (the arguments of newlink/setlink);
+    each answer is followed by a line "exit <status>". Saves a python
+    start-up per request (expensive under TCG)."""
+    import shlex
+
+    for line in sys.stdin:
+        try:
+            rc = link_request(p, p.parse_args(shlex.split(line)))
+        except SystemExit as e:
+            rc = e.code if isinstance(e.code, int) else 2
+        except OSError as e:
+            print("local error: %s" % e)
+            rc = 2
+        print("exit %d" % rc, flush=True)
+    return 0
+
+
+def main():
+    p = parser()
+    args = p.parse_args()
+    if args.cmd == "addrstress":
+        return addrstress(args)
+    if args.cmd == "serve":
+        return serve(p)
+    if args.cmd == "addrops":
+        return addrops(args)
     try:
-        sk = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW,
-                           socket.NETLINK_ROUTE)
-        sk.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
-        sk.sendto(req, (0, 0))
-        buf = sk.recv(65536)
+        return link_request(p, args)
     except OSError as e:
         print("local error: %s" % e, file=sys.stderr)
         return 2
-
-    off = 0
-    while off + 16 <= len(buf):
-        mlen, mtype, mflags, _, _ = struct.unpack_from("=IHHII", buf, off)
-        if mlen < 16:
-            break
-        if mtype == NLMSG_ERROR:
-            payload = buf[off + 16:off + mlen]
-            err = -struct.unpack_from("=i", payload, 0)[0]
-            msg = extack_msg(payload, mflags)
-            if err == 0:
-                print("ok")
-            else:
-                name = "EOPNOTSUPP" if err == errno.EOPNOTSUPP else \
-                    errno.errorcode.get(err, "E?")
-                print("error: %s (%d): %s" % (name, err, os.strerror(err)),
-                      flush=True)
-            if msg:
-                print("extack: %s" % msg)
-            return 0 if err == 0 else 1
-        off += align4(mlen)
-    print("no netlink ack received", file=sys.stderr)
-    return 2
 
 
 if __name__ == "__main__":
