@@ -13,7 +13,7 @@
 # First a deterministic case with `ip addr add` (A holds an address, B is
 # refused it with "Error: <message>", the extack of the validator
 # notifier; after A drops it, B may take it), then STRESS_SECONDS
-# (default 20; the issue asks for 60: STRESS_SECONDS=60) of random
+# (default 60, as the issue asks; STRESS_SECONDS=N to change) of random
 # add/del in all namespaces at once, over raw netlink so that thousands of
 # requests collide. Afterwards: every refused add carried an extack
 # message, no address is configured on two slaves (`ip -j addr` of every
@@ -30,7 +30,7 @@ require_cmd ip
 require_ipvlan
 require_nl_tool
 
-STRESS_SECONDS=${STRESS_SECONDS:-20}
+STRESS_SECONDS=${STRESS_SECONDS:-60}
 N=32
 
 POOL=()
