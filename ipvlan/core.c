@@ -172,13 +172,17 @@ static rx_handler_result_t ipvl_rx_to_slave(struct sk_buff **pskb,
 {
 	struct sk_buff *skb = *pskb;
 	unsigned int len = skb->len + ETH_HLEN;
+	ktime_t tstamp;
 
 	skb = skb_share_check(skb, GFP_ATOMIC);
 	if (!skb) {
 		ipvl_count_rx(slave, len, false, false);
 		return RX_HANDLER_CONSUMED;
 	}
+	/* Keep the arrival time: sockets in the slave's netns may read it. */
+	tstamp = skb->tstamp;
 	ipvl_cross_ns(skb, slave->dev);
+	skb->tstamp = tstamp;
 	*pskb = skb;
 	ipvl_count_rx(slave, len, true, false);
 	return RX_HANDLER_ANOTHER;

@@ -1,0 +1,597 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The guest half of `make bench` (tools/bench/run.sh boots the VM with
+# --impl ours and runs this). Inside ONE boot it measures our ipvlan/ipvtap
+# against the in-tree ones by swapping the modules in interleaved rounds
+# (ours, in-tree, ours, in-tree, ...), then the alternatives (macvlan/
+# macvtap in bridge mode, veth + Linux bridge, veth + forwarding, veth +
+# forwarding + NAT, loopback) on the same kernel.
+#
+# Every result is one line on stdout:
+#   BENCH {"scenario":..,"impl":..,"round":N,"x":N|null,"value":V,
+#          "unit":..,"better":"higher"|"lower", ...}
+# Lines starting with "#" are progress; tools/bench/report.py renders.
+#
+# Knobs (environment): BENCH_ROUNDS (ipvlan rounds, default 4),
+# BENCH_ALT_ROUNDS (2), BENCH_SCALE_ROUNDS (2), BENCH_T (seconds per
+# throughput run, 2), BENCH_SLAVES ("1 16 64 256 1024"), BENCH_ADDRS
+# ("1 16 256 1024 4096"), BENCH_CHURN (1000), BENCH_PARTS ("paths scale
+# alts"), BENCH_QUICK=1 (a tiny smoke run of everything).
+#
+# Addresses (only inside this guest's namespaces): 192.0.2.0/24 ipvlan,
+# 198.18.0.0/15 (RFC 2544 benchmarking range) for everything else.
+set -u
+
+REPO=${IPVTAP_REPO:-$(cd "$(dirname "$0")/../.." && pwd)}
+MODS=${IPVTAP_MODULES:-}
+ROUNDS=${BENCH_ROUNDS:-4}
+ALT_ROUNDS=${BENCH_ALT_ROUNDS:-2}
+SCALE_ROUNDS=${BENCH_SCALE_ROUNDS:-2}
+T=${BENCH_T:-2}
+SLAVES_LIST=${BENCH_SLAVES:-1 16 64 256 1024}
+ADDRS_LIST=${BENCH_ADDRS:-1 16 256 1024 4096}
+CHURN=${BENCH_CHURN:-1000}
+PARTS=${BENCH_PARTS:-paths scale alts}
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+	ROUNDS=1 ALT_ROUNDS=1 SCALE_ROUNDS=1 T=1
+	SLAVES_LIST="1 16" ADDRS_LIST="1 64" CHURN=50
+fi
+PING_N=40	# echo requests per latency sample (10 ms apart)
+PAYLOAD=64	# "small packet" UDP payload, bytes
+TAP_COUNT=$((15000 * T))	# datagrams per tap flood (~1-2 s in TCG)
+
+FLOOD=$REPO/tools/bench/pktflood
+TG=$REPO/tools/tapguest/tapguest
+WORK=$(mktemp -d /tmp/bench.XXXXXX)
+ALL_NS=()
+IPERF_PIDS=()
+
+log() { echo "# [$(awk -v a="$START" -v b="$(now)" 'BEGIN { printf "%.0f", b - a }')s] $*"; }
+die() { echo "# FATAL: $*"; exit 1; }
+
+cleanup() {
+	local p ns
+
+	for p in "${IPERF_PIDS[@]}"; do
+		[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null
+	done
+	for ns in "${ALL_NS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# emit SCENARIO IMPL ROUND X VALUE UNIT BETTER [EXTRA-JSON-MEMBERS]
+emit() {
+	local v=$5 x=$4
+
+	[ -n "$v" ] || v=null
+	[ -n "$x" ] || x=null
+	echo "BENCH {\"scenario\":\"$1\",\"impl\":\"$2\",\"round\":$3,\"x\":$x,\"value\":$v,\"unit\":\"$6\",\"better\":\"$7\"${8:+,$8}}"
+	log "$2 r$3 $1${4:+ x=$4}: $v $6"
+}
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+START=$(now)
+
+# ------------------------------------------------------------ namespaces
+
+# ns NAME: a netns; IPv6 is off in all of them (no DAD/MLD/RS noise): they
+# inherit the initial namespace's devconf, see main. (Every process costs
+# a few 100 ms in TCG: one command per namespace.)
+ns() {
+	ip netns add "$1" || die "cannot create netns $1"
+	ALL_NS+=("$1")
+}
+
+mac_of() { ip -n "$1" -br link show dev "$2" | awk '{ print $3 }'; }
+stat_of() { ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"; }
+
+# veth NS1 DEV1 NS2 DEV2: a veth pair, both ends up.
+veth() {
+	ip -n "$1" link add "$2" type veth peer name "$4" netns "$3" ||
+		die "veth $1/$2 - $3/$4"
+	ip -n "$1" link set "$2" up
+	ip -n "$3" link set "$4" up
+}
+
+wait_ping() {
+	local i
+
+	for i in $(seq 1 40); do
+		ip netns exec "$1" ping -q -c1 -W1 "$2" >/dev/null 2>&1 && return 0
+		sleep 0.25
+	done
+	log "WARNING: $1 cannot ping $2"
+	return 1
+}
+
+# iperf3 server daemon in NS (one per namespace, for the whole run).
+iperf_server() {
+	local pf=$WORK/iperf-$1.pid
+
+	ip netns exec "$1" iperf3 -s -D -I "$pf" >/dev/null 2>&1 ||
+		log "WARNING: iperf3 server in $1 failed"
+	IPERF_PIDS+=("$pf")
+}
+
+# ------------------------------------------------------------- measures
+
+# tcp NS ADDR: Mbit/s received.
+m_tcp() {
+	ip netns exec "$1" iperf3 -c "$2" -t "$T" -f m 2>&1 | awk '
+		/receiver/ { for (i = 1; i <= NF; i++) if ($i == "Mbits/sec") v = $(i - 1) }
+		END { print v }'
+}
+
+# udp NS ADDR: datagrams/s received (64-byte payloads, unlimited rate).
+m_udp() {
+	ip netns exec "$1" iperf3 -c "$2" -u -l "$PAYLOAD" -b 0 -t "$T" 2>&1 | awk '
+		/receiver/ {
+			for (i = 1; i <= NF; i++) {
+				if ($i ~ /^[0-9]+\/[0-9]+$/) { split($i, a, "/"); lost = a[1]; tot = a[2] }
+				if ($i == "sec") { split($(i - 1), b, "-"); secs = b[2] }
+			}
+		}
+		END { if (secs > 0) printf "%.0f\n", (tot - lost) / secs }'
+}
+
+# rr NS ADDR [-U]: median echo round trip in microseconds (first one
+# dropped). With -U ping measures user-to-user (send to recvmsg); without,
+# up to the reply's kernel receive timestamp (SO_TIMESTAMP).
+m_rr() {
+	ip netns exec "$1" ping -n -c "$PING_N" -i 0.01 -W 1 ${3:+"$3"} "$2" 2>/dev/null |
+		awk -F'time=' '/time=/ { split($2, a, " "); print a[1] }' |
+		tail -n +2 | sort -g | awk '
+		{ v[NR] = $1 }
+		END { if (NR) printf "%.0f\n", 1000 * (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
+# rx FROM_NS FROM_DEV DST_MAC SRC_IP DST_IP TO_NS TO_DEV: raw 64-byte
+# unicast UDP flood for T s; frames/s counted at TO_DEV.
+m_rx() {
+	local before after out secs
+
+	before=$(stat_of "$6" "$7" rx_packets)
+	out=$(ip netns exec "$1" "$FLOOD" --dev "$2" --kind udp --dst-mac "$3" \
+		--src-ip "$4" --dst-ip "$5" --size "$PAYLOAD" --duration "$T")
+	after=$(stat_of "$6" "$7" rx_packets)
+	secs=$(sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' <<<"$out")
+	awk -v d=$((after - before)) -v s="$secs" 'BEGIN { if (s > 0) printf "%.0f\n", d / s }'
+}
+
+# tap NS TAPDEV GUEST_IP OUT_IP OUT_MAC OUT_NS OUT_DEV: the C guest floods
+# 64-byte UDP datagrams from the tap for T s; frames/s at OUT_DEV.
+m_tap() {
+	local before after out secs l
+
+	before=$(stat_of "$6" "$7" rx_packets)
+	out=$(ip netns exec "$1" "$TG" --tap "$2" --ip4 "$3/24" --neigh "$4=$5" \
+		--udp-flood "$4:9" --count "$TAP_COUNT" --size "$PAYLOAD" \
+		--timeout 60 2>&1)
+	after=$(stat_of "$6" "$7" rx_packets)
+	secs=$(sed -n 's/^udp-flood: \([0-9.]*\) s,.*/\1/p' <<<"$out")
+	awk -v d=$((after - before)) -v s="$secs" 'BEGIN { if (s > 0) printf "%.0f\n", d / s }'
+	if [ -z "$secs" ] || [ $((after - before)) -lt $((TAP_COUNT / 2)) ]; then
+		echo "# tapguest on $2: $((after - before)) of $TAP_COUNT frames reached $7:"
+		while IFS= read -r l; do echo "#   $l"; done <<<"$out"
+	fi >&2
+}
+
+# tap_node NS DEV: /dev/tap<ifindex> of a macvtap/ipvtap (mknod if needed).
+tap_node() {
+	local idx devno
+
+	idx=$(ip netns exec "$1" cat "/sys/class/net/$2/ifindex") || return 1
+	devno=$(ip netns exec "$1" cat "/sys/class/net/$2/tap$idx/dev") || return 1
+	if [ ! -c "/dev/tap$idx" ]; then
+		mknod "/dev/tap$idx" c "${devno%%:*}" "${devno##*:}" || return 1
+	fi
+	echo "/dev/tap$idx"
+}
+
+# ------------------------------------------------------------- topology
+
+# Every family has its "outside" device in the netns out (which also
+# runs the loopback case) and its master/bridge in the netns host, with
+# its own subnet.
+topo_common() {
+	ns out; ns host
+	ip -n out link set lo up
+	iperf_server out
+}
+
+# ipvlan family (master m0 in host, outside o0, slaves s1/s2 in b1/b2,
+# ipvtap ipvt0 in host); the slaves are made per implementation.
+topo_ipvlan() {
+	ns b1; ns b2
+	veth host m0 out o0
+	ip -n out addr add 192.0.2.254/24 dev o0
+	iperf_server b1; iperf_server b2
+}
+
+ipvlan_slaves() {
+	local i
+
+	for i in 1 2; do
+		ip -n host link add link m0 name "s$i" type ipvlan mode l2 ||
+			return 1
+		ip -n host link set "s$i" netns "b$i"
+		ip -n "b$i" addr add "192.0.2.$i/24" dev "s$i"
+		ip -n "b$i" link set "s$i" up
+	done
+	ip -n host link add link m0 name ipvt0 type ipvtap mode l2 || return 1
+	ip -n host addr add 192.0.2.3/24 dev ipvt0
+	ip -n host link set ipvt0 up
+	wait_ping b1 192.0.2.254 && wait_ping b1 192.0.2.2 &&
+		wait_ping out 192.0.2.2
+}
+
+# macvlan family: m1 (host) - o1 (out), macvlan bridge slaves in ma1/ma2,
+# macvtap mvt0 in host.
+topo_macvlan() {
+	local i
+
+	ns ma1; ns ma2
+	veth host m1 out o1
+	ip -n out addr add 198.18.1.254/24 dev o1
+	for i in 1 2; do
+		ip -n host link add link m1 name "mv$i" type macvlan mode bridge ||
+			die "macvlan"
+		ip -n host link set "mv$i" netns "ma$i"
+		ip -n "ma$i" addr add "198.18.1.$i/24" dev "mv$i"
+		ip -n "ma$i" link set "mv$i" up
+	done
+	ip -n host link add link m1 name mvt0 type macvtap mode bridge ||
+		log "WARNING: no macvtap"
+	ip -n host link set mvt0 up 2>/dev/null
+	iperf_server ma1; iperf_server ma2
+	wait_ping ma1 198.18.1.254; wait_ping ma1 198.18.1.2
+	wait_ping out 198.18.1.2
+}
+
+# bridge family: br0 in host with veth ports to ra1, ra2 and the outside.
+topo_bridge() {
+	ns ra1; ns ra2
+	ip -n host link add br0 type bridge stp_state 0 forward_delay 0 ||
+		die "bridge"
+	ip -n host link set br0 up
+	veth host p0 out o2
+	veth host p1 ra1 v1
+	veth host p2 ra2 v2
+	ip -n host link set p0 master br0
+	ip -n host link set p1 master br0
+	ip -n host link set p2 master br0
+	ip -n out addr add 198.18.2.254/24 dev o2
+	ip -n ra1 addr add 198.18.2.1/24 dev v1
+	ip -n ra2 addr add 198.18.2.2/24 dev v2
+	iperf_server ra1; iperf_server ra2
+	wait_ping ra1 198.18.2.254; wait_ping ra1 198.18.2.2
+	wait_ping out 198.18.2.2
+}
+
+# forwarding family: router fh between fa1/fa2 (veth /28s) and the
+# outside; "nat" adds an nftables masquerade on the uplink.
+topo_fwd() {
+	ns fh; ns fa1; ns fa2
+	veth fh u3 out o3
+	veth fh h1 fa1 f1
+	veth fh h2 fa2 f2
+	ip -n out addr add 198.18.4.254/24 dev o3
+	ip -n out route add 198.18.3.0/24 via 198.18.4.1
+	ip -n fh addr add 198.18.4.1/24 dev u3
+	ip -n fh addr add 198.18.3.1/28 dev h1
+	ip -n fh addr add 198.18.3.17/28 dev h2
+	ip -n fa1 addr add 198.18.3.2/28 dev f1
+	ip -n fa1 route add default via 198.18.3.1
+	ip -n fa2 addr add 198.18.3.18/28 dev f2
+	ip -n fa2 route add default via 198.18.3.17
+	ip netns exec fh sysctl -qw net.ipv4.ip_forward=1
+	iperf_server fa1; iperf_server fa2
+	wait_ping fa1 198.18.4.254; wait_ping fa1 198.18.3.18
+	wait_ping out 198.18.3.18
+}
+
+nat_on() {
+	ip netns exec fh nft -f - <<-'EOF'
+	table ip bench_nat {
+		chain post {
+			type nat hook postrouting priority srcnat; policy accept;
+			oifname "u3" masquerade
+		}
+	}
+	EOF
+}
+nat_off() { ip netns exec fh nft delete table ip bench_nat; }
+
+# ------------------------------------------------------- implementations
+
+is_ours() { grep -q O /sys/module/ipvlan/taint 2>/dev/null; }
+
+impl_load() {
+	case $1 in
+	ours)
+		modprobe tap 2>/dev/null
+		insmod "$MODS/ipvlan.ko" || return 1
+		insmod "$MODS/ipvtap.ko" || return 1
+		is_ours || { log "loaded ipvlan is not ours"; return 1; }
+		;;
+	in-tree)
+		# An explicit modprobe passes tools/vm/guest.sh's guard (it
+		# only sits in the kernel's autoload path).
+		modprobe ipvlan && modprobe ipvtap || return 1
+		! is_ours || { log "loaded ipvlan is ours, not in-tree"; return 1; }
+		! grep -q O /sys/module/ipvtap/taint || return 1
+		;;
+	esac
+	log "loaded $1 ipvlan (taint '$(cat /sys/module/ipvlan/taint)')"
+}
+
+impl_unload() {
+	if is_ours; then
+		rmmod ipvtap ipvlan
+	else
+		modprobe -r ipvtap ipvlan
+	fi
+	[ ! -d /sys/module/ipvlan ] || die "ipvlan still loaded"
+}
+
+# --------------------------------------------------------------- paths
+
+# paths IMPL ROUND: every path through one implementation's devices.
+paths_ipvlan() {
+	local impl=$1 r=$2 tap mac
+
+	ipvlan_slaves || { log "WARNING: $impl topology broken"; }
+	emit tcp_s2s "$impl" "$r" "" "$(m_tcp b1 192.0.2.2)" Mbit/s higher
+	emit tcp_s2o "$impl" "$r" "" "$(m_tcp b1 192.0.2.254)" Mbit/s higher
+	emit tcp_o2s "$impl" "$r" "" "$(m_tcp out 192.0.2.1)" Mbit/s higher
+	emit udp_s2s "$impl" "$r" "" "$(m_udp b1 192.0.2.2)" pps higher
+	emit udp_s2o "$impl" "$r" "" "$(m_udp b1 192.0.2.254)" pps higher
+	emit rr_s2s "$impl" "$r" "" "$(m_rr b1 192.0.2.2 -U)" us lower
+	emit rr_s2o "$impl" "$r" "" "$(m_rr b1 192.0.2.254 -U)" us lower
+	emit rrts_s2o "$impl" "$r" "" "$(m_rr b1 192.0.2.254)" us lower
+	mac=$(mac_of host m0)
+	emit rx_o2s "$impl" "$r" "" \
+		"$(m_rx out o0 "$mac" 192.0.2.254 192.0.2.1 b1 s1)" pps higher
+	tap=$(tap_node host ipvt0) || log "WARNING: no tap node for ipvt0"
+	emit tap_g2o "$impl" "$r" "" \
+		"$(m_tap host "$tap" 192.0.2.3 192.0.2.254 "$(mac_of out o0)" out o0)" \
+		pps higher
+}
+
+paths_macvlan() {
+	local r=$1 tap
+
+	emit tcp_s2s macvlan "$r" "" "$(m_tcp ma1 198.18.1.2)" Mbit/s higher
+	emit tcp_s2o macvlan "$r" "" "$(m_tcp ma1 198.18.1.254)" Mbit/s higher
+	emit tcp_o2s macvlan "$r" "" "$(m_tcp out 198.18.1.1)" Mbit/s higher
+	emit udp_s2s macvlan "$r" "" "$(m_udp ma1 198.18.1.2)" pps higher
+	emit udp_s2o macvlan "$r" "" "$(m_udp ma1 198.18.1.254)" pps higher
+	emit rr_s2s macvlan "$r" "" "$(m_rr ma1 198.18.1.2 -U)" us lower
+	emit rr_s2o macvlan "$r" "" "$(m_rr ma1 198.18.1.254 -U)" us lower
+	emit rx_o2s macvlan "$r" "" "$(m_rx out o1 "$(mac_of ma1 mv1)" \
+		198.18.1.254 198.18.1.1 ma1 mv1)" pps higher
+	if tap=$(tap_node host mvt0); then
+		emit tap_g2o macvlan "$r" "" "$(m_tap host "$tap" 198.18.1.3 \
+			198.18.1.254 "$(mac_of out o1)" out o1)" pps higher
+	fi
+}
+
+paths_bridge() {
+	local r=$1
+
+	emit tcp_s2s bridge "$r" "" "$(m_tcp ra1 198.18.2.2)" Mbit/s higher
+	emit tcp_s2o bridge "$r" "" "$(m_tcp ra1 198.18.2.254)" Mbit/s higher
+	emit tcp_o2s bridge "$r" "" "$(m_tcp out 198.18.2.1)" Mbit/s higher
+	emit udp_s2s bridge "$r" "" "$(m_udp ra1 198.18.2.2)" pps higher
+	emit udp_s2o bridge "$r" "" "$(m_udp ra1 198.18.2.254)" pps higher
+	emit rr_s2s bridge "$r" "" "$(m_rr ra1 198.18.2.2 -U)" us lower
+	emit rr_s2o bridge "$r" "" "$(m_rr ra1 198.18.2.254 -U)" us lower
+	emit rx_o2s bridge "$r" "" "$(m_rx out o2 "$(mac_of ra1 v1)" \
+		198.18.2.254 198.18.2.1 ra1 v1)" pps higher
+}
+
+paths_fwd() {
+	local r=$1
+
+	emit tcp_s2s fwd "$r" "" "$(m_tcp fa1 198.18.3.18)" Mbit/s higher
+	emit tcp_s2o fwd "$r" "" "$(m_tcp fa1 198.18.4.254)" Mbit/s higher
+	emit tcp_o2s fwd "$r" "" "$(m_tcp out 198.18.3.2)" Mbit/s higher
+	emit udp_s2s fwd "$r" "" "$(m_udp fa1 198.18.3.18)" pps higher
+	emit udp_s2o fwd "$r" "" "$(m_udp fa1 198.18.4.254)" pps higher
+	emit rr_s2s fwd "$r" "" "$(m_rr fa1 198.18.3.18 -U)" us lower
+	emit rr_s2o fwd "$r" "" "$(m_rr fa1 198.18.4.254 -U)" us lower
+	emit rx_o2s fwd "$r" "" "$(m_rx out o3 "$(mac_of fh u3)" \
+		198.18.4.254 198.18.3.2 fa1 f1)" pps higher
+	if nat_on; then
+		emit tcp_s2o nat "$r" "" "$(m_tcp fa1 198.18.4.254)" Mbit/s higher
+		emit udp_s2o nat "$r" "" "$(m_udp fa1 198.18.4.254)" pps higher
+		emit rr_s2o nat "$r" "" "$(m_rr fa1 198.18.4.254 -U)" us lower
+		nat_off
+	else
+		log "WARNING: nftables masquerade unavailable: no NAT numbers"
+	fi
+}
+
+paths_lo() {
+	local r=$1
+
+	emit tcp_s2s loopback "$r" "" "$(m_tcp out 127.0.0.1)" Mbit/s higher
+	emit udp_s2s loopback "$r" "" "$(m_udp out 127.0.0.1)" pps higher
+	emit rr_s2s loopback "$r" "" "$(m_rr out 127.0.0.1 -U)" us lower
+}
+
+# -------------------------------------------------------------- scaling
+
+# arp_stats: "slave_rx slave_dropped master_rx_dropped busy_jiffies" of
+# the ARP fan-out namespace sh, in one process (each costs ~0.5 s in TCG).
+arp_stats() {
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	ip netns exec sh sh -c '
+		cd /sys/class/net || exit 1
+		cat a*/statistics/rx_packets | awk "{ s += \$1 } END { printf \"%d \", s }"
+		cat a*/statistics/rx_dropped | awk "{ s += \$1 } END { printf \"%d \", s }"
+		cat m4/statistics/rx_dropped | tr "\n" " "
+		awk "/^cpu / { print \$2 + \$3 + \$4 + \$7 + \$8 }" /proc/stat'
+}
+
+# Wait until the port's broadcast backlog is drained: a1 (first slave,
+# served first for every frame) stops counting for 0.3 s (at most 30 s).
+drain() {
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	ip netns exec sh sh -c '
+		f=/sys/class/net/a1/statistics/rx_packets
+		a=$(cat $f)
+		for i in $(seq 1 100); do
+			sleep 0.3
+			b=$(cat $f)
+			[ "$a" = "$b" ] && exit 0
+			a=$b
+		done
+		exit 1' || log "WARNING: broadcast backlog still draining"
+}
+
+# Broadcast ARP fan-out: N slaves on m4 (sh), a flood of broadcast ARP
+# requests for an address nobody has from the outside (out); counts the
+# frames handed to slaves during the flood. Slaves are added
+# incrementally; the implementation's unload removes them.
+scale_arp() {
+	local impl=$1 r=$2 have=0 n i out secs sent b a
+
+	for n in $SLAVES_LIST; do
+		for ((i = have + 1; i <= n; i++)); do
+			echo "link add link m4 name a$i type ipvlan mode l2"
+			echo "link set a$i up"
+		done >"$WORK/arp.batch"
+		ip -n sh -batch "$WORK/arp.batch" >/dev/null ||
+			{ log "WARNING: creating $n slaves failed"; return; }
+		have=$n
+		drain
+		read -r -a b <<<"$(arp_stats)"
+		out=$(ip netns exec out "$FLOOD" --dev o4 --kind arp \
+			--src-ip 198.18.5.254 --dst-ip 198.18.5.99 --duration "$T")
+		read -r -a a <<<"$(arp_stats)"
+		secs=$(sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' <<<"$out")
+		sent=$(sed -n 's/.*"sent":\([0-9]*\).*/\1/p' <<<"$out")
+		emit arp_bcast "$impl" "$r" "$n" \
+			"$(awk -v d=$((a[0] - b[0])) -v s="$secs" -v n="$n" \
+				'BEGIN { if (s > 0) printf "%.1f", d / n / s }')" bcast/s higher \
+			"\"deliveries\":$((a[0] - b[0])),\"sent\":${sent:-0},\"slave_drops\":$((a[1] - b[1])),\"port_drops\":$((a[2] - b[2])),\"busy_jiffies\":$((a[3] - b[3])),\"seconds\":${secs:-0}"
+	done
+}
+
+# Receive lookup: K addresses on one slave l1 (sl) of m5; a unicast flood
+# from the outside (out, o5) to the first of them.
+scale_lookup() {
+	local impl=$1 r=$2 have=1 k i mac t0 add_s=0 dt
+
+	ip -n sh link add link m5 name l1 type ipvlan mode l2 || return
+	ip -n sh link set l1 netns sl
+	ip -n sl addr add 198.19.0.1/16 dev l1
+	ip -n sl link set l1 up
+	mac=$(mac_of sh m5)
+	for k in $ADDRS_LIST; do
+		for ((i = have; i < k; i++)); do
+			echo "addr add 198.19.$((1 + i / 250)).$((1 + i % 250))/32 dev l1"
+		done >"$WORK/addr.batch"
+		t0=$(now)
+		ip -n sl -batch "$WORK/addr.batch" >/dev/null ||
+			{ log "WARNING: adding addresses failed"; return; }
+		dt=$(elapsed "$t0")
+		add_s=$(awk -v a="$add_s" -v b="$dt" 'BEGIN { printf "%.3f", a + b }')
+		have=$k
+		emit addr_add "$impl" "$r" "$k" "$add_s" s lower
+		emit lookup_rx "$impl" "$r" "$k" \
+			"$(m_rx out o5 "$mac" 198.19.255.254 198.19.0.1 sl l1)" pps higher
+	done
+}
+
+# Create and delete CHURN slaves of m6 (sc) with ip -batch.
+scale_churn() {
+	local impl=$1 r=$2 i t0
+
+	for ((i = 1; i <= CHURN; i++)); do
+		echo "link add link m6 name c$i type ipvlan mode l2"
+	done >"$WORK/churn-add.batch"
+	for ((i = 1; i <= CHURN; i++)); do
+		echo "link del c$i"
+	done >"$WORK/churn-del.batch"
+	t0=$(now)
+	ip -n sc -batch "$WORK/churn-add.batch" >/dev/null ||
+		{ log "WARNING: creating $CHURN slaves failed"; return; }
+	emit churn_create "$impl" "$r" "$CHURN" "$(elapsed "$t0")" s lower
+	t0=$(now)
+	ip -n sc -batch "$WORK/churn-del.batch" >/dev/null ||
+		log "WARNING: deleting $CHURN slaves failed"
+	emit churn_delete "$impl" "$r" "$CHURN" "$(elapsed "$t0")" s lower
+}
+
+topo_scale() {
+	ns sh; ns sl; ns sc
+	veth sh m4 out o4
+	veth sh m5 out o5
+	ip -n out addr add 198.19.255.254/16 dev o5
+	veth sc m6 sc o6
+}
+
+# ----------------------------------------------------------------- main
+
+has() { [[ " $PARTS " == *" $1 "* ]]; }
+
+[ "$(id -u)" -eq 0 ] || die "run inside the VM (tools/bench/run.sh)"
+if [ -z "$MODS" ] || [ ! -f "$MODS/ipvlan.ko" ]; then
+	die "no IPVTAP_MODULES/ipvlan.ko: run via tools/bench/run.sh (--impl ours)"
+fi
+for c in iperf3 ping nft "$FLOOD" "$TG"; do
+	command -v "$c" >/dev/null || log "WARNING: $c missing"
+done
+is_ours || die "the VM must boot with --impl ours"
+
+log "bench: rounds $ROUNDS (alternatives $ALT_ROUNDS, scaling $SCALE_ROUNDS), ${T}s runs, parts: $PARTS"
+log "bench: kernel $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ { print $2 / 1024 " MiB" }' /proc/meminfo)"
+echo "BENCH_META {\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"rounds\":$ROUNDS,\"alt_rounds\":$ALT_ROUNDS,\"scale_rounds\":$SCALE_ROUNDS,\"seconds_per_run\":$T,\"payload\":$PAYLOAD,\"ping_count\":$PING_N,\"churn\":$CHURN}"
+
+# New namespaces inherit the initial one's devconf: no IPv6 anywhere.
+sysctl -qw net.core.devconf_inherit_init_net=1 \
+	net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+topo_common
+topo_ipvlan
+has scale && topo_scale
+if has alts; then
+	topo_macvlan; topo_bridge; topo_fwd
+fi
+log "topology ready"
+
+# Warm the page cache (binaries come over 9p) and the guest's TCG code.
+ip netns exec out iperf3 -c 127.0.0.1 -t 1 >/dev/null 2>&1
+"$FLOOD" --help >/dev/null; "$TG" --help >/dev/null 2>&1
+
+impl_unload
+for ((r = 1; r <= ROUNDS; r++)); do
+	for impl in ours in-tree; do
+		log "round $r/$ROUNDS: $impl"
+		impl_load "$impl" || die "cannot load $impl ipvlan"
+		has paths && paths_ipvlan "$impl" "$r"
+		if has scale && [ "$r" -le "$SCALE_ROUNDS" ]; then
+			scale_arp "$impl" "$r"
+			scale_lookup "$impl" "$r"
+			scale_churn "$impl" "$r"
+		fi
+		impl_unload
+	done
+	if has alts && [ "$r" -le "$ALT_ROUNDS" ]; then
+		log "round $r/$ROUNDS: alternatives"
+		paths_macvlan "$r"
+		paths_bridge "$r"
+		paths_fwd "$r"
+		paths_lo "$r"
+	fi
+done
+# Leave ours loaded, as the harness found it.
+impl_load ours >/dev/null
+log "bench done"

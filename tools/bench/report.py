@@ -1,0 +1,296 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Render a `make bench` result directory (tools/bench/run.sh).
+
+    tools/bench/report.py DIR
+
+Reads DIR/results.jsonl (one measurement a line, from tools/bench/guest.sh),
+DIR/meta.json and DIR/host.json; writes DIR/summary.json, DIR/table.md
+(also printed on stdout) and, with gnuplot, DIR/*.png scaling plots.
+
+Each cell is the median over the rounds, with the spread as +-half the
+min..max range in percent. "ours/in-tree" is computed per round (the two
+implementations alternate inside one boot: A B A B ...): the median of
+the per-round ratios and their min..max. It is oriented so that > 1 means
+ours is better, also for times and latencies (there it is in-tree/ours).
+"""
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+
+IMPLS = ["ours", "in-tree", "macvlan", "bridge", "fwd", "nat", "loopback"]
+
+# scenario -> (label, display unit, scale factor from the raw unit)
+SCENARIOS = {
+    "tcp_s2s": ("TCP slave → slave", "Gbit/s", 1e-3),
+    "tcp_s2o": ("TCP slave → outside", "Gbit/s", 1e-3),
+    "tcp_o2s": ("TCP outside → slave", "Gbit/s", 1e-3),
+    "udp_s2s": ("UDP 64 B slave → slave, received", "kpps", 1e-3),
+    "udp_s2o": ("UDP 64 B slave → outside, received", "kpps", 1e-3),
+    "rr_s2s": ("ping -U RTT slave → slave (median)", "µs", 1),
+    "rr_s2o": ("ping -U RTT slave → outside (median)", "µs", 1),
+    "rrts_s2o": ("ping RTT slave → outside, to the rx timestamp",
+                 "µs", 1),
+    "rx_o2s": ("raw 64 B flood outside → slave, received", "kpps", 1e-3),
+    "tap_g2o": ("tap guest → outside, 64 B UDP (macvtap in macvlan)",
+                "kpps", 1e-3),
+    "arp_bcast": ("broadcast ARP, {x} slaves, handled", "bcast/s", 1),
+    "lookup_rx": ("unicast rx, {x} addresses on the port", "kpps", 1e-3),
+    "addr_add": ("add {x} addresses to a slave (total)", "s", 1),
+    "churn_create": ("create {x} slaves (ip -batch)", "s", 1),
+    "churn_delete": ("delete {x} slaves (ip -batch)", "s", 1),
+}
+
+
+def load_jsonl(path):
+    out = []
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            line = line.strip()
+            if not line:
+                continue
+            try:
+                out.append(json.loads(line))
+            except ValueError:
+                print(f"report.py: {path}:{n}: bad line skipped",
+                      file=sys.stderr)
+    return out
+
+
+def load_json(path):
+    try:
+        with open(path) as f:
+            return json.loads(f.read() or "{}")
+    except (OSError, ValueError):
+        return {}
+
+
+def fmt(v):
+    if v is None:
+        return "—"
+    a = abs(v)
+    if a >= 100:
+        return f"{v:.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    if a >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3f}"
+
+
+def stats(values):
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return None
+    return {"n": len(vals), "median": statistics.median(vals),
+            "min": min(vals), "max": max(vals), "values": vals}
+
+
+def cell(st, scale):
+    if not st:
+        return "—"
+    med = st["median"] * scale
+    if st["n"] < 2 or not st["median"]:
+        return fmt(med)
+    half = (st["max"] - st["min"]) / 2 / abs(st["median"]) * 100
+    return f"{fmt(med)} ±{half:.0f}%"
+
+
+def ratios(rows, better):
+    """Per-round perf ratios ours vs in-tree (> 1: ours better)."""
+    by = {}
+    for r in rows:
+        if r["value"] is None:
+            continue
+        by.setdefault(r["round"], {})[r["impl"]] = r["value"]
+    out = []
+    for rnd in sorted(by):
+        o, t = by[rnd].get("ours"), by[rnd].get("in-tree")
+        if o is None or t is None or (t if better == "higher" else o) == 0:
+            continue
+        out.append(o / t if better == "higher" else t / o)
+    return out
+
+
+def summarize(results):
+    groups = {}
+    order = []
+    for r in results:
+        key = (r["scenario"], r.get("x"))
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(r)
+    scen_order = list(SCENARIOS)
+    order.sort(key=lambda k: (scen_order.index(k[0])
+                              if k[0] in scen_order else 99,
+                              k[1] if k[1] is not None else -1))
+    rows = []
+    for key in order:
+        rs = groups[key]
+        better = rs[0].get("better", "higher")
+        row = {"scenario": key[0], "x": key[1], "unit": rs[0].get("unit"),
+               "better": better, "impls": {}}
+        for impl in IMPLS:
+            st = stats([r["value"] for r in rs if r["impl"] == impl])
+            if st:
+                row["impls"][impl] = st
+        rt = ratios(rs, better)
+        if rt:
+            row["ratio"] = {"median": statistics.median(rt), "min": min(rt),
+                            "max": max(rt), "values": rt}
+        rows.append(row)
+    return rows
+
+
+def ratio_cell(rt):
+    if not rt:
+        return "—"
+    s = fmt(rt["median"])
+    if len(rt["values"]) < 2:
+        return s
+    s += f" ({fmt(rt['min'])}–{fmt(rt['max'])})"
+    if rt["max"] < 1:
+        s += " ▼"
+    elif rt["min"] > 1:
+        s += " ▲"
+    return s
+
+
+def table(rows):
+    present = [i for i in IMPLS
+               if any(i in r["impls"] for r in rows)]
+    cols = ["scenario", "unit"]
+    for i in present:
+        cols.append(i)
+        if i == "in-tree":
+            cols.append("ours/in-tree")
+    lines = ["| " + " | ".join(cols) + " |",
+             "|" + "|".join(["---"] * 2 + ["---:"] * (len(cols) - 2)) + "|"]
+    for r in rows:
+        label, unit, scale = SCENARIOS.get(
+            r["scenario"], (r["scenario"], r["unit"], 1))
+        label = label.format(x=r["x"])
+        if r["better"] == "lower":
+            unit += " ↓"
+        cells = [label, unit]
+        for i in present:
+            cells.append(cell(r["impls"].get(i), scale))
+            if i == "in-tree":
+                cells.append(ratio_cell(r.get("ratio")))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot(outdir, rows, scenario, fname, title, xlabel, ylabel, scale=1,
+         logy=True):
+    pts = [r for r in rows if r["scenario"] == scenario and r["x"]]
+    if not pts or not shutil.which("gnuplot"):
+        return None
+    dat = os.path.join(outdir, f"{scenario}.dat")
+    with open(dat, "w") as f:
+        f.write("# x  ours(med min max)  in-tree(med min max)\n")
+        for r in pts:
+            line = [str(r["x"])]
+            for impl in ("ours", "in-tree"):
+                st = r["impls"].get(impl)
+                if st:
+                    line += [str(st["median"] * scale), str(st["min"] * scale),
+                             str(st["max"] * scale)]
+                else:
+                    line += ["NaN"] * 3
+            f.write(" ".join(line) + "\n")
+    png = os.path.join(outdir, fname)
+    script = f"""
+set terminal pngcairo size 900,560 font ",11"
+set output '{png}'
+set title "{title}"
+set xlabel "{xlabel}"
+set ylabel "{ylabel}"
+set logscale x 2
+{"set logscale y" if logy else "set yrange [0:*]"}
+set grid
+set key top right
+set datafile missing "NaN"
+plot '{dat}' using 1:2:3:4 with yerrorlines lw 2 pt 7 title "ours", \\
+     '{dat}' using 1:5:6:7 with yerrorlines lw 2 pt 5 title "in-tree"
+"""
+    try:
+        subprocess.run(["gnuplot"], input=script, text=True, check=True,
+                       capture_output=True)
+    except (OSError, subprocess.CalledProcessError) as e:
+        err = getattr(e, "stderr", "") or str(e)
+        print(f"report.py: gnuplot failed for {fname}: {err}",
+              file=sys.stderr)
+        return None
+    return png
+
+
+def main():
+    if len(sys.argv) != 2:
+        print(__doc__, file=sys.stderr)
+        return 2
+    outdir = sys.argv[1]
+    results = load_jsonl(os.path.join(outdir, "results.jsonl"))
+    if not results:
+        print(f"report.py: no results in {outdir}", file=sys.stderr)
+        return 1
+    meta = load_json(os.path.join(outdir, "meta.json"))
+    host = load_json(os.path.join(outdir, "host.json"))
+    rows = summarize(results)
+
+    md = []
+    md.append(f"Benchmark {host.get('date', '?')}, commit "
+              f"{host.get('commit', '?')}{' (dirty)' if host.get('dirty') else ''}"
+              f", guest kernel {meta.get('kernel', '?')} under QEMU TCG, "
+              f"{meta.get('cpus', '?')} vCPUs; "
+              f"{meta.get('rounds', '?')} interleaved ours/in-tree rounds "
+              f"(alternatives {meta.get('alt_rounds', '?')}, scaling "
+              f"{meta.get('scale_rounds', '?')}), "
+              f"{meta.get('seconds_per_run', '?')} s per run.")
+    hb, ha = host.get("host_before", {}), host.get("host_after", {})
+    if hb:
+        md.append(f"Host load before/after: {hb.get('loadavg')} / "
+                  f"{ha.get('loadavg', '?')} on {host.get('host_cpus')} cores, "
+                  f"{hb.get('qemu_processes')} / {ha.get('qemu_processes', '?')}"
+                  f" QEMU processes running (ours included); "
+                  f"wall time {host.get('wall_seconds', '?')} s.")
+    md.append("")
+    md.append(table(rows))
+    md.append("")
+    md.append("Cells: median ±half the min–max range. ours/in-tree: median "
+              "of per-round ratios (min–max), > 1 = ours better (for ↓ rows "
+              "it is in-tree/ours); ▼ ours slower beyond the spread, ▲ faster. "
+              "TCG guest: compare ratios, not absolute numbers.")
+    text = "\n".join(md)
+
+    with open(os.path.join(outdir, "table.md"), "w") as f:
+        f.write(text + "\n")
+    with open(os.path.join(outdir, "summary.json"), "w") as f:
+        json.dump({"meta": meta, "host": host, "rows": rows}, f, indent=1)
+
+    pngs = [
+        plot(outdir, rows, "arp_bcast", "arp_scaling.png",
+             "Broadcast ARP handled vs. number of ipvlan slaves (l2)",
+             "slaves on one master", "broadcasts/s handled (all slaves)"),
+        plot(outdir, rows, "lookup_rx", "lookup_scaling.png",
+             "Unicast receive rate vs. addresses on the port",
+             "addresses", "kpps received at the slave", scale=1e-3,
+             logy=False),
+        plot(outdir, rows, "addr_add", "addr_add_scaling.png",
+             "Time to add addresses to one slave (cumulative)",
+             "addresses", "seconds"),
+    ]
+    print(text)
+    for p in pngs:
+        if p:
+            print(f"plot: {p}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
