@@ -1,0 +1,928 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# ipvtap with real QEMU 7.2: QEMU's own tap backend on /dev/tap<ifindex>
+# (issue 4), with NO address configured on the host-side ipvtap: the guest
+# configures its own addresses and ipvtap learns them (issue 5).
+#
+#   NS_OUT:  o0 (veth) 192.0.2.254/24, 2001:db8::fe/64: the peer
+#   NS_HOST: m0 (veth) the ipvlan master; ipvtap slaves of m0, mode l2,
+#            no address at all (addrgenmode none: not even a link-local)
+#
+# 1. Guestless QEMU (-M none: no guest CPU) holds "3<>/dev/tapN", its tap
+#    backend joined by a hub to a UDP socket on 127.0.0.1 in NS_HOST
+#    (-netdev dgram); tools/tapguest --udp plays the guest on that socket
+#    (192.0.2.1/24, 2001:db8::1/64, the master's MAC). Pings both ways,
+#    IPv4 and IPv6; the addresses show as learned in /proc/net/ipvlan_addrs;
+#    the guest restarts as 192.0.2.2: the new address works, and with
+#    `ipvlanctl set DEV learn-timeout 3` the old one ages out.
+# 2. Booted guest: the Debian kernel + a busybox initramfs built here
+#    (virtio_net, virtio_pci and their dependencies), booted by nested QEMU
+#    (TCG in TCG) with virtio-net-pci on "-netdev tap,fd=3" and the
+#    master's MAC. Its /init configures its addresses, pings the peer,
+#    prints GUEST-READY, then answers pings until the peer answers on
+#    192.0.2.253 (the host's "stop" signal) and reboots (QEMU exits through
+#    -no-reboot). Two guests, booted one after the other, on two ipvtaps:
+#    A (192.0.2.1, 2001:db8::1) with vhost=off and one queue, B (192.0.2.2,
+#    2001:db8::2) with vhost=on (vhost_net is loaded and left loaded) and
+#    two queues (fds=3:4, mq=on, two guest CPUs so that virtio-net uses
+#    both pairs). To save minutes of nested TCG, the kernel is uncompressed
+#    here and booted through its PVH entry, with acpi=off (acpi=ht for two
+#    CPUs) and other boot-time savers (see boot_start).
+# 3. Edges: the ipvtap deleted while QEMU holds the fd under traffic both
+#    ways; kill -9 of QEMU mid-traffic (a new QEMU re-attaches); rmmod
+#    ipvtap while QEMU holds the fd (refused: the tap library's cdev holds
+#    the module), and after QEMU exits (removes the device and its node;
+#    the module is loaded again).
+#
+# IMPL=in-tree: the in-tree ipvtap does not learn, so the guest's addresses
+# are configured on the host-side ipvtap (upstream's model) and the cases
+# that only learning can pass are skipped ("in-tree ipvtap does not
+# learn"), which shows the difference.
+#
+# IPVTAP_QEMU_PARTS="guestless booted edges" (default: all) runs a subset;
+# VERBOSE=1 shows what every case printed.
+#
+# Nested TCG is slow: on the team's 2-core machine under load (load average
+# 6-8) guest A took 2-3.5 and guest B 3-5 minutes to GUEST-READY, the
+# whole test 6.5-11.5 minutes (guestless ~30 s, edges ~1 min); each boot
+# may take BOOT_WAIT (IPVTAP_QEMU_BOOT_WAIT, 400 s), hence:
+# tests/run: timeout 1200
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+require_root
+require_cmd ip ping ss cpio gzip modprobe timeout
+
+QEMU=qemu-system-x86_64
+command -v "$QEMU" >/dev/null 2>&1 ||
+	ktap_skip_all "qemu-system-x86_64 not installed (run 'make deps')"
+TG=$IPVTAP_REPO/tools/tapguest/tapguest
+[ -x "$TG" ] || ktap_skip_all "tools/tapguest/tapguest not built (make tools)"
+"$TG" --help | grep -q -- --udp ||
+	ktap_skip_all "tools/tapguest/tapguest has no --udp (rebuild: make tools)"
+CTL=$IPVTAP_REPO/tools/ipvlanctl/ipvlanctl
+if [ "$IMPL" = ours ] && [ ! -d /sys/module/ipvtap ]; then
+	ktap_skip_all "our ipvtap.ko is not loaded (not built yet?)"
+fi
+
+PARTS=${IPVTAP_QEMU_PARTS:-guestless booted edges}
+VERBOSE=${VERBOSE:-0}
+NOLEARN="in-tree ipvtap does not learn"
+GUEST4=$NET4.1
+GUEST6=$NET6:1
+NEW4=$NET4.2
+STOP4=$NET4.253		# the peer answers here: booted guests power off
+BOOT_WAIT=${IPVTAP_QEMU_BOOT_WAIT:-400}	# seconds to GUEST-READY
+
+TMP=$(mktemp -d /tmp/ipvtap_qemu.XXXXXX) || ktap_bail "mktemp failed"
+defer "rm -rf '$TMP'"
+
+# ---------------------------------------------------------------- topology
+
+ns_create NS_OUT out
+ns_create NS_HOST host
+ip -n "$NS_HOST" link add m0 type veth peer name o0 netns "$NS_OUT" ||
+	ktap_bail "cannot create the veth master"
+ip -n "$NS_HOST" link set m0 up
+ip -n "$NS_OUT" link set o0 up
+ip -n "$NS_OUT" addr add "$OUT4/24" dev o0
+ip -n "$NS_OUT" addr add "$OUT6/64" dev o0 nodad
+MASTER_MAC=$(dev_mac "$NS_HOST" m0)
+OUT_MAC=$(dev_mac "$NS_OUT" o0)
+
+# The ipvtap link kind must exist (ours: loaded by the harness, in-tree
+# autoloading refused by its guard).
+if ! out=$(ip -n "$NS_HOST" link add link m0 name probe0 type ipvtap 2>&1); then
+	case $out in
+	*"Unknown device type"* | *"not supported"*)
+		ktap_skip_all "no ipvtap link kind ($out)" ;;
+	esac
+	ktap_bail "cannot create an ipvtap device: $out"
+fi
+ip -n "$NS_HOST" link del probe0
+
+# mk_ipvtap DEV [ADDR/LEN...]: an ipvtap of m0 in NS_HOST, mode l2, no
+# address (in-tree: the given guest addresses, upstream's model). Sets
+# TAP=/dev/tap<ifindex>. Deleted at exit if still there: /dev/tapN names
+# are global, a leftover would collide with another namespace's ipvtap.
+mk_ipvtap() {
+	local dev=$1 a out i
+
+	shift
+	out=$(ip -n "$NS_HOST" link add link m0 name "$dev" type ipvtap mode l2 2>&1) ||
+		ktap_bail "cannot create ipvtap $dev: $out"
+	defer "ip -n '$NS_HOST' link del '$dev'"
+	ip -n "$NS_HOST" link set "$dev" addrgenmode none
+	if [ "$IMPL" = in-tree ]; then
+		for a in "$@"; do
+			if [[ $a == *:* ]]; then
+				ip -n "$NS_HOST" addr add "$a" dev "$dev" nodad
+			else
+				ip -n "$NS_HOST" addr add "$a" dev "$dev"
+			fi
+		done
+	fi
+	ip -n "$NS_HOST" link set "$dev" up
+	i=$(ip netns exec "$NS_HOST" cat "/sys/class/net/$dev/ifindex")
+	TAP=/dev/tap$i
+	wait_for 5 test -c "$TAP" >/dev/null || ktap_bail "no $TAP for $dev"
+}
+
+del_ipvtap() {
+	ip -n "$NS_HOST" link del "$1" 2>/dev/null
+}
+
+# ------------------------------------------------------------- helpers
+
+# check_here DESC CMD...: lib.sh's check, but CMD runs in this shell (not
+# in a command substitution), so that the QEMU and guest processes it
+# starts, the variables it sets and the children it waits for are this
+# shell's. Its output is shown on failure (always with VERBOSE=1).
+check_here() {
+	local desc=$1 out=$TMP/case.out rc t=$SECONDS
+
+	shift
+	"$@" >"$out" 2>&1
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		ktap_ok "$desc"
+		if [ "$VERBOSE" = 1 ]; then
+			diag "took $((SECONDS - t)) s: $*"
+			[ -s "$out" ] && diag "$(cat "$out")"
+		fi
+	else
+		ktap_not_ok "$desc"
+		diag "command: $* (exit $rc)"
+		[ -s "$out" ] && diag "$(cat "$out")"
+	fi
+	return "$rc"
+}
+
+stat_of() {
+	ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"
+}
+
+# json_get FILE KEY: a number from tapguest's --json summary line.
+json_get() {
+	grep -o "\"$2\":[0-9]*" "$1" | tail -n1 | cut -d: -f2
+}
+
+# at_least LOG KEY N: the guest's counter KEY is >= N.
+at_least() {
+	local v
+
+	v=$(json_get "$1" "$2")
+	[ -n "$v" ] && [ "$v" -ge "$3" ] && return 0
+	echo "guest counter $2 = '$v', want >= $3"
+	return 1
+}
+
+# no_host_addr DEV: nothing configured on DEV (ours: no address at all).
+no_host_addr() {
+	local out
+
+	out=$(ip -n "$NS_HOST" -o addr show dev "$1")
+	[ -z "$out" ] && return 0
+	echo "$1 has addresses:"
+	echo "$out"
+	return 1
+}
+
+# learned DEV ADDR...: each ADDR is listed as learned on DEV.
+learned() {
+	local dev=$1 out a
+
+	shift
+	out=$(ip netns exec "$NS_HOST" cat /proc/net/ipvlan_addrs) || return 1
+	for a in "$@"; do
+		awk -v d="$dev" -v a="$a" \
+			'$2 == d && $4 == a && $5 == "learned" { f = 1 } END { exit !f }' \
+			<<<"$out" && continue
+		echo "$a is not learned on $dev:"
+		echo "$out"
+		return 1
+	done
+}
+
+# not_listed DEV ADDR: ADDR is not in DEV's address table any more.
+not_listed() {
+	local out
+
+	out=$(ip netns exec "$NS_HOST" cat /proc/net/ipvlan_addrs) || return 1
+	awk -v d="$1" -v a="$2" '$2 == d && $4 == a { f = 1 } END { exit f }' \
+		<<<"$out" && return 0
+	echo "$2 still listed on $1:"
+	echo "$out"
+	return 1
+}
+
+# learned_no_config DEV [IP4 IP6]: the guest's addresses (default GUEST4,
+# GUEST6) are learned on DEV, none is configured there.
+learned_no_config() {
+	no_host_addr "$1" && learned "$1" "${2:-$GUEST4}" "${3:-$GUEST6}"
+}
+
+# Kernel messages since the last kmsg_mark must show no splat.
+KMSG_MARK=0
+kmsg_mark() {
+	KMSG_MARK=$((KMSG_MARK + 1))
+	echo "$TEST_NAME: mark $KMSG_MARK" >/dev/kmsg
+}
+
+no_splat() {
+	local new
+
+	new=$(dmesg | sed -n "/$TEST_NAME: mark $KMSG_MARK\$/,\$p")
+	if grep -qE 'BUG|WARNING|Oops|Call Trace|general protection|refcount_t|KASAN|UBSAN|unregister_netdevice: waiting|hung_task|circular locking' <<<"$new"; then
+		echo "kernel splat:"
+		echo "$new"
+		return 1
+	fi
+	return 0
+}
+
+# wait_exit PID SECS: PID (a child) exits within SECS; its status in
+# EXIT_RC (255: still running, killed).
+wait_exit() {
+	local pid=$1 secs=$2 i
+
+	for ((i = 0; i < secs * 5; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -9 "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		EXIT_RC=255
+		return 1
+	fi
+	wait "$pid"
+	EXIT_RC=$?
+	return 0
+}
+
+# ------------------------------------------------------- guestless QEMU
+
+udp_bound() {
+	ip netns exec "$NS_HOST" ss -Huln "sport = :$1" | grep -q .
+}
+
+# qemu_guestless LOG QPORT GPORT: QEMU with no guest CPU holding $TAP as
+# fd 3, its tap backend hubbed to a UDP socket 127.0.0.1:QPORT (QEMU's)
+# that sends to 127.0.0.1:GPORT (tapguest --udp GPORT:QPORT). Sets QPID.
+qemu_guestless() {
+	local log=$1 qp=$2 gp=$3
+
+	ip netns exec "$NS_HOST" "$QEMU" -M none -nodefaults -display none \
+		-netdev tap,id=t0,fd=3 \
+		-netdev "dgram,id=d0,local.type=inet,local.host=127.0.0.1,local.port=$qp,remote.type=inet,remote.host=127.0.0.1,remote.port=$gp" \
+		-netdev hubport,id=h0,hubid=0,netdev=t0 \
+		-netdev hubport,id=h1,hubid=0,netdev=d0 \
+		3<>"$TAP" </dev/null >"$log" 2>&1 &
+	QPID=$!
+	defer "kill -9 $QPID"
+	QP=$qp GP=$gp
+	if ! wait_for 15 udp_bound "$qp" >/dev/null; then
+		echo "QEMU is not listening on 127.0.0.1:$qp"
+		cat "$log"
+		return 1
+	fi
+	# QEMU's tap backend holds the node, non-blocking (flags in fdinfo).
+	if ! readlink "/proc/$QPID/fd/3" | grep -qx "$TAP"; then
+		echo "QEMU's fd 3 is not $TAP"
+		return 1
+	fi
+	echo "QEMU pid $QPID: fd 3 -> $TAP, $(grep flags "/proc/$QPID/fdinfo/3")"
+}
+
+# tgu ARGS...: tapguest over QEMU's UDP socket, with the master's MAC.
+tgu() {
+	ip netns exec "$NS_HOST" "$TG" --udp "$GP:$QP" --mac "$MASTER_MAC" "$@"
+}
+
+# serve_start LOG IP4 [ARGS...]: the guest answers in the background.
+serve_start() {
+	local log=$1 ip4=$2
+
+	shift 2
+	ip netns exec "$NS_HOST" "$TG" --udp "$GP:$QP" --mac "$MASTER_MAC" \
+		--ip4 "$ip4/24" --ip6 "$GUEST6/64" --serve --json --timeout 60 \
+		"$@" >"$log" 2>&1 &
+	SERVE_PID=$!
+	wait_for 10 grep -q '^guest mac' "$log" >/dev/null
+}
+
+serve_stop() {
+	kill -TERM "$SERVE_PID" 2>/dev/null
+	wait "$SERVE_PID"
+}
+
+# peer_pings LOG ADDR "KEY:N..." [ARGS...]: the peer pings ADDR while the
+# guest (address ADDR or GUEST4 for IPv6) serves; guest counters KEY >= N.
+peer_pings() {
+	local log=$1 addr=$2 want=$3 ip4=$GUEST4 kv rc=0
+
+	shift 3
+	[[ $addr == *.* ]] && ip4=$addr
+	serve_start "$log" "$ip4" "$@" || { serve_stop; cat "$log"; return 1; }
+	ip netns exec "$NS_OUT" ping -c 3 -i 0.2 -W 2 "$addr" || rc=1
+	serve_stop
+	for kv in $want; do
+		at_least "$log" "${kv%%:*}" "${kv##*:}" || rc=1
+	done
+	[ "$rc" -eq 0 ] || cat "$log"
+	return "$rc"
+}
+
+# new_address: the guest comes back as NEW4 (announcing it): it pings the
+# peer, and the peer pings it.
+new_address() {
+	tgu --ip4 "$NEW4/24" --announce --ping4 "$OUT4" --count 3 \
+		--timeout 15 || return 1
+	peer_pings "$TMP/gl-new4" "$NEW4" echo_replies_sent:3
+}
+
+# old_ages_out: learn-timeout 3: while the guest (NEW4) keeps answering
+# the peer, the old GUEST4 is forgotten, NEW4 stays; GUEST4 is unreachable.
+old_ages_out() {
+	local rc=0 ppid
+
+	ip netns exec "$NS_HOST" "$CTL" set ipvt0 learn-timeout 3 || return 1
+	serve_start "$TMP/gl-age" "$NEW4" ||
+		{ serve_stop; cat "$TMP/gl-age"; return 1; }
+	ip netns exec "$NS_OUT" ping -q -c 40 -i 0.5 -W 1 "$NEW4" >/dev/null &
+	ppid=$!
+	wait_for 15 not_listed ipvt0 "$GUEST4" || rc=1
+	learned ipvt0 "$NEW4" || rc=1
+	if ip netns exec "$NS_OUT" ping -c 2 -i 0.2 -W 1 "$GUEST4" >/dev/null; then
+		echo "$GUEST4 still answers after ageing out"
+		rc=1
+	fi
+	kill "$ppid" 2>/dev/null
+	wait "$ppid" 2>/dev/null
+	serve_stop
+	ip netns exec "$NS_HOST" cat /proc/net/ipvlan_addrs
+	return "$rc"
+}
+
+part_guestless() {
+	local start=$SECONDS
+
+	mk_ipvtap ipvt0 "$GUEST4/24" "$GUEST6/64"
+	check_here "guestless: QEMU -M none holds $TAP, tap backend hubbed to UDP" \
+		qemu_guestless "$TMP/qemu-gl.log" 40001 40002
+	check_here "guestless: the guest pings the peer through QEMU's tap backend (IPv4)" \
+		tgu --ip4 "$GUEST4/24" --ping4 "$OUT4" --count 3 --timeout 15
+	check_here "guestless: the guest pings the peer through QEMU's tap backend (IPv6)" \
+		tgu --ip6 "$GUEST6/64" --ping6 "$OUT6" --count 3 --timeout 15
+	ip -n "$NS_OUT" neigh flush dev o0
+	check_here "guestless: the peer pings the guest, ARP answered by the guest (IPv4)" \
+		peer_pings "$TMP/gl-serve4" "$GUEST4" \
+		"echo_replies_sent:3 arp_replies:1"
+	check_here "guestless: the peer pings the guest, NS answered by the guest (IPv6)" \
+		peer_pings "$TMP/gl-serve6" "$GUEST6" \
+		"echo_replies_sent:3 ns_answered:1"
+	if [ "$IMPL" = in-tree ]; then
+		skip "guestless: no address on ipvt0, the guest's are learned" "$NOLEARN"
+		skip "guestless: the guest restarts as $NEW4: it works both ways" "$NOLEARN"
+		skip "guestless: learn-timeout 3: the old $GUEST4 ages out" "$NOLEARN"
+	else
+		check_here "guestless: no address on ipvt0, the guest's are learned" \
+			learned_no_config ipvt0
+		check_here "guestless: the guest restarts as $NEW4: it works both ways" \
+			new_address
+		if [ -x "$CTL" ]; then
+			check_here "guestless: learn-timeout 3: the old $GUEST4 ages out" \
+				old_ages_out
+		else
+			skip "guestless: learn-timeout 3: the old $GUEST4 ages out" \
+				"tools/ipvlanctl/ipvlanctl not built"
+		fi
+	fi
+	kill -TERM "$QPID" 2>/dev/null
+	wait "$QPID" 2>/dev/null
+	del_ipvtap ipvt0
+	diag "guestless part: $((SECONDS - start)) s"
+}
+
+# ---------------------------------------------------------- booted guest
+
+# The nested guest's kernel: the newest /boot/vmlinuz-*-amd64 with its
+# modules. GKERNEL is its uncompressed vmlinux (booted through PVH) if it
+# can be extracted, else the bzImage.
+find_guest_kernel() {
+	local k v
+
+	for k in $(compgen -G '/boot/vmlinuz-*' | sort -rV); do
+		v=${k#/boot/vmlinuz-}
+		[ -f "/lib/modules/$v/modules.dep" ] || continue
+		GKVER=$v GKBZ=$k
+		return 0
+	done
+	echo "no /boot/vmlinuz-* with /lib/modules/<version>"
+	return 1
+}
+
+# extract_vmlinux BZIMAGE OUT: the xz payload of a bzImage (like the
+# kernel's scripts/extract-vmlinux); the result must be an ELF.
+extract_vmlinux() {
+	local off
+
+	command -v xz >/dev/null 2>&1 || return 1
+	off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$1" | head -n1 | cut -d: -f1)
+	[ -n "$off" ] || return 1
+	tail -c +$((off + 1)) "$1" | xz -dc >"$2" 2>/dev/null
+	[ "$(head -c 4 "$2" | od -An -c | tr -d ' ')" = '177ELF' ]
+}
+
+# mk_initramfs OUT: busybox, virtio_pci + virtio_net with their
+# dependencies, and /init (see the header).
+mk_initramfs() {
+	local out=$1 r=$TMP/initramfs m f
+
+	mkdir -p "$r/bin" "$r/proc" "$r/sys" "$r/dev" "$r/tmp" "$r/lib/modules" ||
+		return 1
+	cp /bin/busybox "$r/bin/busybox" || return 1
+	for m in virtio_pci virtio_net; do
+		modprobe -S "$GKVER" --show-depends "$m" || return 1
+	done | awk '$1 == "insmod" { print $2 }' | awk '!seen[$0]++' >"$TMP/mods"
+	: >"$r/modules"
+	while read -r f; do
+		case $f in
+		*.ko) cp "$f" "$r/lib/modules/" ;;
+		*.ko.xz) xz -dc "$f" >"$r/lib/modules/$(basename "$f" .xz)" ;;
+		*.ko.zst) zstd -qdc "$f" >"$r/lib/modules/$(basename "$f" .zst)" ;;
+		*) echo "cannot use module $f"; return 1 ;;
+		esac || return 1
+		f=${f##*/}
+		echo "${f%.ko*}.ko" >>"$r/modules"
+	done <"$TMP/mods"
+	cat >"$r/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+for a in $(cat /proc/cmdline); do
+	case $a in tg_*=*) eval "${a%%=*}='${a#*=}'" ;; esac
+done
+echo "GUEST: /init at $(cut -d' ' -f1 /proc/uptime) s"
+echo 0 >/proc/sys/net/ipv6/conf/default/accept_dad
+echo 0 >/proc/sys/net/ipv6/conf/default/router_solicitations
+for m in $(cat /modules); do
+	insmod "/lib/modules/$m" || echo "GUEST: insmod $m failed"
+done
+i=0
+while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+ip link set lo up
+ip addr add "$tg_ip4" dev eth0
+ip addr add "$tg_ip6" dev eth0
+ip link set eth0 up
+echo "GUEST: eth0 $(cat /sys/class/net/eth0/address) cpus $(nproc) queues:" $(ls /sys/class/net/eth0/queues)
+if ping -c 3 -w 20 "$tg_peer4" >/tmp/p4; then r=ok; else r=FAILED; fi
+echo "GUEST: ping4 $r: $(grep 'packets transmitted' /tmp/p4)"
+if ping -6 -c 3 -w 20 "$tg_peer6" >/tmp/p6; then r=ok; else r=FAILED; fi
+echo "GUEST: ping6 $r: $(grep 'packets transmitted' /tmp/p6)"
+echo "GUEST-READY at $(cut -d' ' -f1 /proc/uptime) s"
+end=$(($(cut -d. -f1 /proc/uptime) + tg_serve))
+while [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
+	if ping -c 1 -W 1 "$tg_stop" >/dev/null 2>&1; then
+		echo "GUEST: stop"
+		break
+	fi
+	sleep 1
+done
+# Interrupts per virtio-net queue (summed over CPUs): which queues worked.
+awk '/virtio[0-9]+-(input|output)/ {
+	n = 0
+	for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++)
+		n += $i
+	print "GUEST: irq " $NF " " n
+}' /proc/interrupts
+echo "GUEST-DONE"
+reboot -f
+EOF
+	chmod 755 "$r/init"
+	(cd "$r" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$out"
+}
+
+prepare_boot() {
+	local s=$SECONDS
+
+	find_guest_kernel || return 1
+	INITRD=$TMP/guest.cpio.gz
+	mk_initramfs "$INITRD" || { echo "cannot build the initramfs"; return 1; }
+	GKERNEL=$TMP/vmlinux
+	if ! extract_vmlinux "$GKBZ" "$GKERNEL"; then
+		echo "cannot uncompress $GKBZ: booting the bzImage (slower)"
+		GKERNEL=$GKBZ
+	fi
+	echo "guest kernel $GKBZ (booting $GKERNEL), initramfs $(stat -c %s "$INITRD") bytes, prepared in $((SECONDS - s)) s"
+}
+
+# The two booted guests run one after the other (booting both at once was
+# slower: nested TCG threads fight for the VM's two CPUs). Per guest NAME,
+# in associative arrays: its ipvtap B_DEV, node B_TAP, addresses B_IP4/B_IP6, QEMU B_PID,
+# console B_CON, start time B_T0.
+declare -A B_DEV B_TAP B_IP4 B_IP6 B_PID B_CON B_T0 B_READY
+
+# boot_start NAME QUEUES VHOST SMP IP4 IP6: an ipvtap "ipvt_NAME" and the
+# guest on its node (QUEUES opens of it: fd=3, or fds=3:4).
+boot_start() {
+	local name=$1 queues=$2 vhost=$3 smp=$4 ip4=$5 ip6=$6 netdev dev append
+
+	mk_ipvtap "ipvt_$name" "$ip4/24" "$ip6/64"
+	B_DEV[$name]=ipvt_$name B_TAP[$name]=$TAP B_IP4[$name]=$ip4
+	B_IP6[$name]=$ip6 B_CON[$name]=$TMP/$name.console B_READY[$name]=0
+	netdev="tap,id=n0,vhost=$vhost"
+	dev="virtio-net-pci,netdev=n0,mac=$MASTER_MAC"
+	if [ "$queues" -eq 2 ]; then
+		netdev+=",fds=3:4"
+		dev+=",mq=on,vectors=6"
+	else
+		netdev+=",fd=3"
+	fi
+	# Measured (single-level TCG) to boot fastest: no ACPI interpreter
+	# (acpi=ht still enumerates a second CPU), no crypto self-tests,
+	# audit, AppArmor, watchdogs or clocksource checks.
+	append="console=ttyS0 quiet panic=-1 mitigations=off nokaslr"
+	append+=" cryptomgr.notests audit=0 apparmor=0 nowatchdog"
+	append+=" tsc=reliable no_timer_check"
+	if [ "$smp" -gt 1 ]; then
+		append+=" acpi=ht"
+	else
+		append+=" acpi=off"
+	fi
+	append+=" tg_ip4=$ip4/24 tg_ip6=$ip6/64 tg_peer4=$OUT4"
+	append+=" tg_peer6=$OUT6 tg_stop=$STOP4 tg_serve=$BOOT_WAIT"
+	: >"${B_CON[$name]}"
+	(
+		exec 3<>"$TAP"
+		if [ "$queues" -eq 2 ]; then
+			exec 4<>"$TAP"
+		fi
+		exec "$QEMU" -accel tcg,tb-size=128 -M pc -m 256 -smp "$smp" \
+			-nodefaults -display none -no-reboot \
+			-serial "file:${B_CON[$name]}" -kernel "$GKERNEL" \
+			-initrd "$INITRD" -append "$append" \
+			-netdev "$netdev" -device "$dev"
+	) </dev/null >"$TMP/$name.qemu" 2>&1 &
+	B_PID[$name]=$!
+	B_T0[$name]=$SECONDS
+	defer "kill -9 ${B_PID[$name]}"
+}
+
+# console_has NAME PATTERN: the guest's console has a line matching it.
+console_has() {
+	tr -d '\r' <"${B_CON[$1]}" | grep -E "$2" && return 0
+	echo "no '$2' on the console of guest $1:"
+	tr -d '\r' <"${B_CON[$1]}"
+	return 1
+}
+
+# wait_ready NAME...: wait until each guest printed GUEST-READY (or its
+# QEMU died, or BOOT_WAIT passed); B_READY says which did.
+wait_ready() {
+	local n left
+
+	for ((left = 1; left && SECONDS - B_T0[$1] < BOOT_WAIT;)); do
+		left=0
+		for n in "$@"; do
+			[ "${B_READY[$n]}" -eq 1 ] && continue
+			if grep -q GUEST-READY "${B_CON[$n]}"; then
+				B_READY[$n]=1
+				diag "guest $n: GUEST-READY $((SECONDS - B_T0[$n])) s after QEMU started"
+			elif kill -0 "${B_PID[$n]}" 2>/dev/null; then
+				left=1
+			fi
+		done
+		[ "$left" -eq 0 ] || sleep 1
+	done
+}
+
+# booted_ok NAME: the guest is up and pinged the peer (IPv4).
+booted_ok() {
+	[ "${B_READY[$1]}" -eq 1 ] && console_has "$1" "GUEST: ping4 ok" &&
+		return 0
+	echo "guest $1 not ready after $((SECONDS - B_T0[$1])) s; QEMU says:"
+	cat "$TMP/$1.qemu"
+	return 1
+}
+
+peer_pings_booted() {
+	ip netns exec "$NS_OUT" ping -c 3 -i 0.5 -W 5 "$1"
+}
+
+# vhost_used NAME: QEMU has /dev/vhost-net open and its vhost worker runs.
+vhost_used() {
+	local pid=${B_PID[$1]} f n=0
+
+	for f in /proc/"$pid"/fd/*; do
+		[ "$(readlink "$f")" = /dev/vhost-net ] && n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] || { echo "QEMU has no /dev/vhost-net open"; return 1; }
+	pgrep -x "vhost-$pid" >/dev/null ||
+		{ echo "no vhost-$pid kernel thread"; return 1; }
+	echo "QEMU $pid: /dev/vhost-net open $n times, vhost-$pid running"
+}
+
+# count_fds NAME: B_NFDS[NAME], how many times QEMU holds the guest's node (while up).
+declare -A B_NFDS
+count_fds() {
+	local n=0 f
+
+	for f in /proc/"${B_PID[$1]}"/fd/*; do
+		[ "$(readlink "$f")" = "${B_TAP[$1]}" ] && n=$((n + 1))
+	done
+	B_NFDS[$1]=$n
+}
+
+# udp_spray ADDR: datagrams to 64 ports of ADDR from the peer: different
+# flow hashes, so the tap library spreads them over its queues.
+udp_spray() {
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	ip netns exec "$NS_OUT" bash -c \
+		'for p in $(seq 33000 33063); do echo x >"/dev/udp/$1/$p"; done' \
+		- "$1" 2>/dev/null
+}
+
+# two_queues NAME: QEMU held the node twice, the guest ran two queue pairs
+# (virtio-net uses as many as it has CPUs), and its second receive queue
+# got interrupts (GUEST: irq lines, printed when it stopped).
+two_queues() {
+	[ "${B_NFDS[$1]}" -eq 2 ] ||
+		{ echo "QEMU held ${B_TAP[$1]} ${B_NFDS[$1]} times"; return 1; }
+	console_has "$1" 'queues: rx-0 rx-1 tx-0 tx-1' &&
+		console_has "$1" 'GUEST: irq virtio[0-9]+-input.1 [1-9]' &&
+		console_has "$1" 'GUEST: irq'
+}
+
+# guest_cases NAME DESC: what each booted guest must show.
+guest_cases() {
+	local n=$1 d=$2
+
+	check_here "$d: the guest boots, configures itself and pings the peer (IPv4)" \
+		booted_ok "$n"
+	check_here "$d: the guest pings the peer (IPv6)" \
+		console_has "$n" "GUEST: ping6 ok"
+	check_here "$d: the peer pings the guest (IPv4)" \
+		peer_pings_booted "${B_IP4[$n]}"
+	check_here "$d: the peer pings the guest (IPv6)" \
+		peer_pings_booted "${B_IP6[$n]}"
+	if [ "$IMPL" = in-tree ]; then
+		skip "$d: no address on ${B_DEV[$n]}, the guest's are learned" \
+			"$NOLEARN"
+	else
+		check_here "$d: no address on ${B_DEV[$n]}, the guest's are learned" \
+			learned_no_config "${B_DEV[$n]}" "${B_IP4[$n]}" "${B_IP6[$n]}"
+	fi
+}
+
+# stopped NAME: the peer answers on STOP4: the guest reboots (QEMU exits 0
+# through -no-reboot); the node stays.
+stopped() {
+	local n=$1
+
+	ip -n "$NS_OUT" addr add "$STOP4/24" dev o0
+	wait_exit "${B_PID[$n]}" 120
+	ip -n "$NS_OUT" addr del "$STOP4/24" dev o0
+	console_has "$n" GUEST-DONE >/dev/null || { console_has "$n" GUEST-DONE; return 1; }
+	[ "$EXIT_RC" -eq 0 ] && [ -c "${B_TAP[$n]}" ] && return 0
+	echo "QEMU exit status $EXIT_RC; ${B_TAP[$n]} $(test -c "${B_TAP[$n]}" && echo present || echo gone)"
+	cat "$TMP/$n.qemu"
+	return 1
+}
+
+BOOTED_CASES=14
+
+part_booted() {
+	local start=$SECONDS why i n vhost=off vhost_why='' d1 d2
+
+	if ! prepare_boot >"$TMP/prepare" 2>&1; then
+		why=$(tail -n1 "$TMP/prepare")
+		for ((i = 0; i < BOOTED_CASES; i++)); do
+			skip "booted guest: case $((i + 1))" "$why"
+		done
+		return
+	fi
+	diag "$(cat "$TMP/prepare")"
+	if modprobe vhost_net 2>/dev/null && [ -c /dev/vhost-net ]; then
+		vhost=on
+	else
+		vhost_why="vhost_net cannot be loaded (no /dev/vhost-net)"
+	fi
+	d1="booted A (vhost=off, 1 queue)"
+	d2="booted B (vhost=$vhost, 2 queues, 2 CPUs)"
+	boot_start a 1 off 1 "$GUEST4" "$GUEST6"
+	wait_ready a
+	guest_cases a "$d1"
+	check_here "$d1: asked to stop, the guest reboots, QEMU exits 0" stopped a
+	boot_start b 2 "$vhost" 2 "$NEW4" "$NET6:2"
+	wait_ready b
+	guest_cases b "$d2"
+	if [ "$vhost" = on ]; then
+		check_here "$d2: vhost-net carries the data path" vhost_used b
+	else
+		skip "$d2: vhost-net carries the data path" "$vhost_why"
+	fi
+	count_fds b
+	udp_spray "$NEW4"
+	check_here "$d2: asked to stop, the guest reboots, QEMU exits 0" stopped b
+	check_here "$d2: two queues: the node opened twice, both carry traffic" \
+		two_queues b
+	for n in a b; do
+		diag "guest $n console:"
+		diag "$(tr -d '\r' <"${B_CON[$n]}" | grep GUEST)"
+		del_ipvtap "${B_DEV[$n]}"
+	done
+	diag "booted part: $((SECONDS - start)) s"
+}
+# ---------------------------------------------------------------- edges
+
+# traffic_start: both ways through QEMU while nobody reads: tapguest
+# floods UDP to the peer through QEMU's tap (writes), the peer floods
+# pings at the guest (queued to the tap, read by QEMU). Checks o0 sees it.
+traffic_start() {
+	local before after
+
+	before=$(stat_of "$NS_OUT" o0 rx_packets)
+	ip netns exec "$NS_HOST" "$TG" --udp "$GP:$QP" --mac "$MASTER_MAC" \
+		--ip4 "$GUEST4/24" --neigh "$OUT4=$OUT_MAC" \
+		--udp-flood "$OUT4:9" --count 100000000 --size 512 \
+		--timeout 40 >"$TMP/flood-$QP" 2>&1 &
+	FLOOD_PID=$!
+	sleep 2
+	ip netns exec "$NS_OUT" ping -q -f -w 40 "$GUEST4" >/dev/null 2>&1 &
+	PINGF_PID=$!
+	sleep 1
+	after=$(stat_of "$NS_OUT" o0 rx_packets)
+	echo "o0 rx_packets $before -> $after"
+	[ $((after - before)) -gt 100 ]
+}
+
+traffic_stop() {
+	kill -9 "$FLOOD_PID" "$PINGF_PID" 2>/dev/null
+	wait "$FLOOD_PID" "$PINGF_PID" 2>/dev/null
+}
+
+# del_under_traffic: deleting ipvt1 returns (no hang on a reference the
+# open fd would hold), and its node goes.
+del_under_traffic() {
+	local t=$SECONDS
+
+	kmsg_mark
+	traffic_start || return 1
+	timeout 30 ip -n "$NS_HOST" link del ipvt1 || return 1
+	echo "ip link del took $((SECONDS - t - 3)) s"
+	wait_for 5 test ! -e "$TAP" || { echo "$TAP still exists"; return 1; }
+}
+
+# qemu_survives: QEMU keeps running on the orphaned fd (its writes go
+# nowhere), exits on SIGTERM with status 0; no splat.
+qemu_survives() {
+	local rc=0
+
+	sleep 2
+	kill -0 "$QPID" 2>/dev/null || { echo "QEMU died"; cat "$TMP/qemu-e1.log"; rc=1; }
+	traffic_stop
+	kill -TERM "$QPID" 2>/dev/null
+	wait_exit "$QPID" 10
+	[ "$EXIT_RC" -eq 0 ] || { echo "QEMU exit status $EXIT_RC"; rc=1; }
+	no_splat || rc=1
+	return "$rc"
+}
+
+# kill9_mid_traffic: the ipvtap and its node stay; no splat.
+kill9_mid_traffic() {
+	local rc=0
+
+	kmsg_mark
+	traffic_start || rc=1
+	kill -9 "$QPID"
+	wait "$QPID" 2>/dev/null
+	sleep 1
+	traffic_stop
+	ip -n "$NS_HOST" link show dev ipvt2 >/dev/null || rc=1
+	[ -c "$TAP" ] || { echo "$TAP is gone"; rc=1; }
+	no_splat || rc=1
+	return "$rc"
+}
+
+# reattach: a new QEMU opens the node; traffic both ways.
+reattach() {
+	qemu_guestless "$TMP/qemu-e2b.log" 40023 40024 || return 1
+	tgu --ip4 "$GUEST4/24" --ping4 "$OUT4" --count 3 --timeout 15 ||
+		return 1
+	peer_pings "$TMP/e2-serve" "$GUEST4" echo_replies_sent:3
+}
+
+ipvtap_load() {
+	local ko=$IPVTAP_REPO/ipvtap/ipvtap.ko
+
+	[ -d /sys/module/ipvtap ] && return 0
+	if [ "$IMPL" = in-tree ]; then
+		modprobe ipvtap
+		return
+	fi
+	[ -z "$IPVTAP_MODULES" ] || ko=$IPVTAP_MODULES/ipvtap.ko
+	insmod "$ko"
+}
+
+# rmmod_while_open: QEMU holds $TAP; rmmod ipvtap is refused (in use) and
+# nothing changes, or it succeeds cleanly (device and node gone, QEMU
+# alive, no splat). RMMOD_WHILE_OPEN says which.
+rmmod_while_open() {
+	local out rc
+
+	kmsg_mark
+	out=$(rmmod ipvtap 2>&1)
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		RMMOD_WHILE_OPEN="refused: $out"
+		echo "$RMMOD_WHILE_OPEN"
+		[ -d /sys/module/ipvtap ] &&
+			ip -n "$NS_HOST" link show dev ipvt3 >/dev/null &&
+			[ -c "$TAP" ] && kill -0 "$QPID" &&
+			tgu --ip4 "$GUEST4/24" --ping4 "$OUT4" --count 2 --timeout 10 &&
+			no_splat
+		return
+	fi
+	RMMOD_WHILE_OPEN="removed while QEMU held the fd"
+	echo "$RMMOD_WHILE_OPEN"
+	dev_absent "$NS_HOST" ipvt3 && [ ! -e "$TAP" ] && kill -0 "$QPID" &&
+		no_splat
+}
+
+# rmmod_after_close: QEMU gone: rmmod ipvtap works and takes the device
+# and its node; loaded again, a new ipvtap gets its node.
+rmmod_after_close() {
+	local tap=$TAP
+
+	kill -TERM "$QPID" 2>/dev/null
+	wait_exit "$QPID" 10
+	kmsg_mark
+	if [ -d /sys/module/ipvtap ]; then
+		rmmod ipvtap || return 1
+	fi
+	dev_absent "$NS_HOST" ipvt3 || return 1
+	[ ! -e "$tap" ] || { echo "$tap still exists"; return 1; }
+	ipvtap_load || { echo "cannot load ipvtap again"; return 1; }
+	mk_ipvtap ipvt4
+	del_ipvtap ipvt4
+	no_splat
+}
+
+part_edges() {
+	local start=$SECONDS
+
+	mk_ipvtap ipvt1 "$GUEST4/24"
+	qemu_guestless "$TMP/qemu-e1.log" 40011 40012 >/dev/null ||
+		diag "QEMU did not start on ipvt1"
+	check_here "edges: ipvt1 deleted while QEMU holds its fd under traffic: returns, node gone" \
+		del_under_traffic
+	check_here "edges: QEMU survives on the orphaned fd, exits on SIGTERM; no splat" \
+		qemu_survives
+
+	mk_ipvtap ipvt2 "$GUEST4/24"
+	qemu_guestless "$TMP/qemu-e2.log" 40021 40022 >/dev/null ||
+		diag "QEMU did not start on ipvt2"
+	check_here "edges: kill -9 QEMU mid-traffic: ipvt2 and its node stay; no splat" \
+		kill9_mid_traffic
+	check_here "edges: a new QEMU re-opens the node, traffic flows both ways" reattach
+	kill -TERM "$QPID" 2>/dev/null
+	wait "$QPID" 2>/dev/null
+	del_ipvtap ipvt2
+
+	defer ipvtap_load
+	mk_ipvtap ipvt3 "$GUEST4/24"
+	qemu_guestless "$TMP/qemu-e3.log" 40031 40032 >/dev/null ||
+		diag "QEMU did not start on ipvt3"
+	RMMOD_WHILE_OPEN=
+	check_here "edges: rmmod ipvtap while QEMU holds the fd: refused (in use) or clean" \
+		rmmod_while_open
+	diag "rmmod ipvtap with an open fd: $RMMOD_WHILE_OPEN"
+	check_here "edges: after QEMU exits, rmmod ipvtap removes ipvt3 and its node; reload works" \
+		rmmod_after_close
+	diag "edges part: $((SECONDS - start)) s"
+}
+
+# ----------------------------------------------------------------- main
+
+plan=0
+for p in $PARTS; do
+	case $p in
+	guestless) plan=$((plan + 8)) ;;
+	booted) plan=$((plan + BOOTED_CASES)) ;;
+	edges) plan=$((plan + 6)) ;;
+	*) ktap_bail "unknown part '$p' in IPVTAP_QEMU_PARTS" ;;
+	esac
+done
+ktap_plan "$plan"
+for p in $PARTS; do
+	"part_$p"
+done
+ktap_finish
