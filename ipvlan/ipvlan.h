@@ -29,6 +29,8 @@
 
 /* Broadcast/multicast frames waiting for the port's work item. */
 #define IPVL_MC_BACKLOG_MAX	1000
+/* Copies queued to slaves between two runs of the receive softirq. */
+#define IPVL_MC_BATCH		64
 
 /* Where an address of a slave comes from. */
 enum ipvl_origin {

@@ -116,6 +116,7 @@ static void ipvl_mc_process(struct ipvl_port *port, struct sk_buff *skb)
 	const struct ipvl_skb_cb *cb = IPVL_SKB_CB(skb);
 	const u8 *dest = eth_hdr(skb)->h_dest;
 	unsigned int bit = ipvl_mc_hash(dest);
+	unsigned int queued = 0;
 	struct ipvl_dev *slave;
 	u8 pkt_type;
 
@@ -131,6 +132,15 @@ static void ipvl_mc_process(struct ipvl_port *port, struct sk_buff *skb)
 		    !test_bit(bit, slave->mc_filter))
 			continue;
 		ipvl_mc_deliver(skb, slave, pkt_type);
+		/* The copies wait in this CPU's backlog until BHs run:
+		 * let them run every batch, or a port with more slaves
+		 * than netdev_max_backlog drops its own copies. The RCU
+		 * read section stays open, so the walk goes on safely.
+		 */
+		if (++queued % IPVL_MC_BATCH == 0) {
+			local_bh_enable();
+			local_bh_disable();
+		}
 	}
 	rcu_read_unlock();
 	local_bh_enable();

@@ -1,0 +1,91 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# ipvlan l2: a broadcast reaches every slave of a master that has more
+# slaves than the receive backlog holds (net.core.netdev_max_backlog).
+#
+#   NS_OUT:  o0 (veth) 192.0.2.254/24, sends IPv4 broadcasts (ping -b)
+#   NS_HOST: m0 (veth peer) the master, mode l2, N slaves s0..s<N-1>, up,
+#            no address
+#
+# The copies of a broadcast are queued to the slaves from the port's work
+# item; they wait in the CPU's backlog until the receive softirq runs. With
+# the backlog lowered to 100 (restored at exit) and 240 slaves, a driver
+# that queues every copy before letting the softirq run drops 140 copies
+# per broadcast; each slave must count every broadcast and no drop.
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+require_root
+require_cmd ip ping python3
+require_ipvlan
+
+N=${MCAST_SLAVES:-240}
+BACKLOG=100
+SENT=3
+
+ktap_plan 3
+
+old_backlog=$(sysctl -n net.core.netdev_max_backlog)
+defer sysctl -qw "net.core.netdev_max_backlog=$old_backlog"
+
+ns_create NS_OUT out
+ns_create NS_HOST host
+ip -n "$NS_HOST" link add m0 type veth peer name o0 netns "$NS_OUT" ||
+	ktap_bail "cannot create the veth master"
+ip -n "$NS_HOST" link set m0 up
+ip -n "$NS_OUT" link set o0 up
+ip -n "$NS_OUT" addr add "$OUT4/24" dev o0
+
+mk_slaves() {
+	local i
+
+	for ((i = 0; i < N; i++)); do
+		echo "link add link m0 name s$i type ipvlan mode l2"
+		echo "link set s$i up"
+	done | ip -n "$NS_HOST" -batch - || return 1
+	[ "$(ip -n "$NS_HOST" -o link show type ipvlan | wc -l)" -eq "$N" ]
+}
+check "$N slaves of m0 in mode l2, up" mk_slaves
+
+# rx_sum: "<packets> <dropped>" summed over the slaves.
+rx_sum() {
+	ip -n "$NS_HOST" -s -j link show type ipvlan | python3 -c '
+import json, sys
+p = d = 0
+for l in json.load(sys.stdin):
+    rx = l["stats64"]["rx"]
+    p += rx["packets"]
+    d += rx["dropped"]
+print(p, d)'
+}
+
+broadcast() {
+	local before after want i
+
+	sysctl -qw "net.core.netdev_max_backlog=$BACKLOG" || return 1
+	read -r before _ < <(rx_sum)
+	for ((i = 0; i < SENT; i++)); do
+		# No answer is expected: the slaves have no address.
+		ns_exec "$NS_OUT" ping -b -q -c 1 -W 1 "$NET4.255" >/dev/null 2>&1
+	done
+	want=$((before + SENT * N))
+	wait_for 10 bash -c "[ \"\$(ip -n '$NS_HOST' -s -j link show type ipvlan |
+		python3 -c 'import json,sys; print(sum(l[\"stats64\"][\"rx\"][\"packets\"] for l in json.load(sys.stdin)))')\" -ge $want ]"
+	read -r after dropped < <(rx_sum)
+	echo "$SENT broadcasts to $N slaves (backlog $BACKLOG): rx $((after - before)) copies, want $((SENT * N)); rx_dropped $dropped"
+	[ "$after" -eq "$want" ] && [ "$dropped" -eq 0 ]
+}
+check "$SENT broadcasts reach all $N slaves with a backlog of $BACKLOG, none dropped" broadcast
+
+del_slaves() {
+	local i
+
+	for ((i = 0; i < N; i++)); do
+		echo "link del s$i"
+	done | ip -n "$NS_HOST" -batch - || return 1
+	[ -z "$(ip -n "$NS_HOST" -o link show type ipvlan)" ]
+}
+check "the $N slaves are deleted" del_slaves
+
+ktap_finish
