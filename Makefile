@@ -7,9 +7,17 @@
 #   make KDIR=/path      build against another kernel build tree
 #   make deps            install the Debian packages everything below needs
 #   make check           build, boot a QEMU guest, run tests/ inside it
+#   make check-debug     the same on a debug kernel (KASAN, lockdep, kmemleak,
+#                        UBSAN, refcount trackers: tests/config/debug.config),
+#                        built once by tools/debug-kernel.sh and cached in
+#                        ${IPVTAP_CACHE:-/var/cache/ipvtap}; the modules are
+#                        built against it in .cache/debug-modules/
 #   make demo            build, boot a QEMU guest, show ipvlan slaves talking
 #   make vm              interactive shell in the QEMU guest, modules loaded
 #   make lint            checkpatch --strict, sparse (C=2) and W=1 builds
+#   make bench           ours vs in-tree ipvlan/ipvtap and the alternatives
+#                        in one QEMU guest (tools/bench/run.sh): Markdown
+#                        table on stdout, JSON + PNG plots in bench-results/
 #   make clean
 #
 # Pass-through variables:
@@ -20,6 +28,9 @@
 #   VM_TIMEOUT=SEC       kill the guest after SEC seconds (check: 2700)
 #   make diffcheck       run the tests against the in-tree ipvlan and ours
 #                        (two boots) and list every difference
+#   DEBUG_VM_TIMEOUT=SEC, DEBUG_TEST_TIMEOUT=SEC  the same for check-debug
+#                        (whole guest / each test)
+#   BENCH_ARGS="..."     options of tools/bench/run.sh (e.g. --quick)
 
 ifeq ($(origin KDIR),undefined)
 KDIR := $(shell tools/kdir.sh 2>/dev/null)
@@ -35,15 +46,24 @@ CHECK_VM_TIMEOUT ?= 2700
 
 CC ?= cc
 TOOLS_CFLAGS := -O2 -g -Wall -Wextra -Werror
-TEST_TOOLS := tools/testing/ipvl_newlink tools/tapguest/tapguest
+TEST_TOOLS := tools/testing/ipvl_newlink tools/testing/ipvl_nlfuzz \
+	tools/tapguest/tapguest
 TOOLS := tools/ipvlanctl/ipvlanctl
+BENCH_TOOLS := tools/bench/pktflood
+BENCH_ARGS ?=
 
 VM_ARGS := --impl $(IMPL) \
 	$(if $(KERNEL),--kernel $(KERNEL)) \
 	$(if $(MODULES_DIR),--modules-dir $(MODULES_DIR)) \
 	$(if $(VM_TIMEOUT),--timeout $(VM_TIMEOUT))
 
-.PHONY: all modules tools clean deps check diffcheck demo vm lint kdir-check
+DEBUG_VM_TIMEOUT ?= 5400
+DEBUG_TEST_TIMEOUT ?= 1200
+# Nested QEMU boots (tests/ipvtap_qemu.sh "booted") take too long on it.
+DEBUG_QEMU_PARTS ?= guestless edges
+DEBUG_MODS := $(CURDIR)/.cache/debug-modules
+
+.PHONY: all modules tools clean deps check check-debug diffcheck demo vm lint kdir-check bench
 
 all: modules tools
 
@@ -56,12 +76,15 @@ kdir-check:
 modules: kdir-check
 	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
 
-tools: $(TEST_TOOLS) $(TOOLS)
+tools: $(TEST_TOOLS) $(TOOLS) $(BENCH_TOOLS)
 
-tools/testing/%: tools/testing/%.c
-	$(CC) $(TOOLS_CFLAGS) -o $@ $<
+tools/testing/%: tools/testing/%.c include/uapi/ipvlan_ext.h
+	$(CC) $(TOOLS_CFLAGS) -Iinclude -o $@ $<
 
 tools/tapguest/%: tools/tapguest/%.c
+	$(CC) $(TOOLS_CFLAGS) -o $@ $<
+
+tools/bench/%: tools/bench/%.c
 	$(CC) $(TOOLS_CFLAGS) -o $@ $<
 
 tools/ipvlanctl/ipvlanctl: tools/ipvlanctl/ipvlanctl.c include/uapi/ipvlan_ext.h
@@ -71,7 +94,7 @@ clean:
 	@if [ -n "$(KDIR)" ] && [ -f "$(KDIR)/Makefile" ]; then \
 		$(MAKE) -C $(KDIR) M=$(CURDIR) clean; \
 	fi
-	rm -f $(TEST_TOOLS) $(TOOLS)
+	rm -f $(TEST_TOOLS) $(TOOLS) $(BENCH_TOOLS)
 
 deps:
 	tools/deps.sh
@@ -89,9 +112,29 @@ diffcheck: deps
 		$(if $(MODULES_DIR),--modules-dir $(MODULES_DIR)) \
 		--timeout $(if $(VM_TIMEOUT),$(VM_TIMEOUT),$(CHECK_VM_TIMEOUT))
 
+# The debug kernel needs more guest memory (KASAN shadow, kmemleak) and
+# runs everything several times slower. It has no in-tree ipvlan.
+# pci=noacpi: under KASAN+TCG, QEMU's ACPI _PRT method hits the AML loop
+# timeout (30 s per PCI device, 2 minutes a boot); virtio uses MSI-X anyway.
+check-debug: deps
+	$(MAKE) tools
+	tools/debug-kernel.sh build
+	tools/debug-kernel.sh modules $(DEBUG_MODS)
+	tools/vm/run $$(tools/debug-kernel.sh vm-args) --impl ours \
+		--ko-dir $(DEBUG_MODS) --mem 3072 --append pci=noacpi \
+		--timeout $(DEBUG_VM_TIMEOUT) \
+		--summary -- env TEST_TIMEOUT=$(DEBUG_TEST_TIMEOUT) \
+		"IPVTAP_QEMU_PARTS=$(DEBUG_QEMU_PARTS)" tests/run $(TESTS)
+
 demo: deps
 	$(MAKE) all
 	tools/vm/run $(VM_ARGS) -- tools/demo.sh
+
+# Benchmarks time things; make check does not.
+bench: deps
+	$(MAKE) all
+	tools/bench/run.sh $(if $(KERNEL),--kernel $(KERNEL)) \
+		$(if $(MODULES_DIR),--modules-dir $(MODULES_DIR)) $(BENCH_ARGS)
 
 vm: all
 	tools/vm/run $(VM_ARGS) --shell

@@ -19,6 +19,8 @@ PACKAGES=(
 	iproute2 iputils-ping iperf3 ethtool procps ndisc6 python3 nftables
 	# make lint (shell scripts)
 	shellcheck
+	# make bench: PNG plots of the scaling curves
+	gnuplot-nox
 )
 
 # Files that must exist as well (a package can be "installed" but an older

@@ -103,6 +103,7 @@ if command -v shellcheck >/dev/null; then
 			echo tools/vm/guest.sh
 			[ ! -f .ci/run ] || echo .ci/run
 			compgen -G 'tools/*.sh'
+			compgen -G 'tools/bench/*.sh'
 		} | sort -u)
 	shellcheck -x -s bash "${scripts[@]}" || failed+=(shellcheck)
 	shellcheck -s sh tools/vm/init || failed+=(shellcheck)
