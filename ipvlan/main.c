@@ -434,8 +434,16 @@ static void ipvl_master_gone(struct ipvl_port *port)
 	struct ipvl_dev *slave, *next;
 	LIST_HEAD(kill);
 
-	list_for_each_entry_safe(slave, next, &port->slaves, pnode)
+	ASSERT_RTNL();
+	list_for_each_entry_safe(slave, next, &port->slaves, pnode) {
+		/* A slave in the master's own batch (its namespace goes
+		 * away with the master's) was unlinked by its dellink and
+		 * is already on that batch's list: leave it there.
+		 */
+		if (slave->dev->reg_state != NETREG_REGISTERED)
+			continue;
 		slave->dev->rtnl_link_ops->dellink(slave->dev, &kill);
+	}
 	unregister_netdevice_many(&kill);
 }
 
