@@ -47,7 +47,7 @@ CHECK_VM_TIMEOUT ?= 2700
 CC ?= cc
 TOOLS_CFLAGS := -O2 -g -Wall -Wextra -Werror
 TEST_TOOLS := tools/testing/ipvl_newlink tools/testing/ipvl_nlfuzz \
-	tools/tapguest/tapguest
+	tools/testing/ipvl_badframes tools/tapguest/tapguest
 TOOLS := tools/ipvlanctl/ipvlanctl
 BENCH_TOOLS := tools/bench/pktflood
 BENCH_ARGS ?=

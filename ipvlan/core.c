@@ -329,6 +329,10 @@ static int ipvl_tx_route_v4(struct sk_buff *skb, struct net_device *master)
 	iph = ip_hdr(skb);
 	if (iph->version != 4 || iph->ihl < 5)
 		goto drop;
+	/* ip_local_out() checksums ihl * 4 bytes: they must all be there. */
+	if (!pskb_network_may_pull(skb, iph->ihl * 4))
+		goto drop;
+	iph = ip_hdr(skb);
 
 	fl4.flowi4_oif = master->ifindex;
 	fl4.flowi4_tos = RT_TOS(iph->tos);
