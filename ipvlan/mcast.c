@@ -98,15 +98,21 @@ static void ipvl_mc_deliver(struct sk_buff *skb, struct ipvl_dev *slave,
 		ipvl_count_rx(slave, len, false, true);
 		return;
 	}
+	/* Received here and now, not through this CPU's backlog: a port
+	 * with more slaves than netdev_max_backlog would drop its own
+	 * copies whenever the receive softirq falls behind.
+	 */
 	if (cb->tx) {
-		/* dev_forward_skb() scrubs and sets pkt_type itself. */
-		ret = dev_forward_skb(slave->dev, nskb);
+		/* __dev_forward_skb() scrubs, sets pkt_type, frees on error. */
+		ret = __dev_forward_skb(slave->dev, nskb);
+		if (ret == NET_RX_SUCCESS)
+			ret = netif_receive_skb(nskb);
 	} else {
 		if (!net_eq(dev_net(nskb->dev), dev_net(slave->dev)))
 			skb_scrub_packet(nskb, true);
 		nskb->pkt_type = pkt_type;
 		nskb->dev = slave->dev;
-		ret = netif_rx(nskb);
+		ret = netif_receive_skb(nskb);
 	}
 	ipvl_count_rx(slave, len, ret == NET_RX_SUCCESS, true);
 }
@@ -132,10 +138,9 @@ static void ipvl_mc_process(struct ipvl_port *port, struct sk_buff *skb)
 		    !test_bit(bit, slave->mc_filter))
 			continue;
 		ipvl_mc_deliver(skb, slave, pkt_type);
-		/* The copies wait in this CPU's backlog until BHs run:
-		 * let them run every batch, or a port with more slaves
-		 * than netdev_max_backlog drops its own copies. The RCU
-		 * read section stays open, so the walk goes on safely.
+		/* Let pending softirqs run every batch: a broadcast to
+		 * a thousand slaves is a long walk. The RCU read section
+		 * stays open, so the walk goes on safely.
 		 */
 		if (++queued % IPVL_MC_BATCH == 0) {
 			local_bh_enable();
