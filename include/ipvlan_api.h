@@ -54,6 +54,17 @@ void ipvl_kind_set_offered_features(struct net_device *dev,
  */
 void ipvl_kind_learn_default(struct net_device *dev, bool on);
 
+/*
+ * Frames sent through the device are released from their socket at
+ * transmit (skb_orphan). For a kind whose writer's socket must not be
+ * destroyed from softirq, as the tap library's: a frame may outlive the
+ * file that wrote it (a neighbour queue, a backlog), and dropping the last
+ * reference there would run its destructor from softirq. It also keeps a
+ * guest's frames waiting in the host from filling its send buffer. Only
+ * from the kind's setup, before the device registers.
+ */
+void ipvl_kind_orphan_tx(struct net_device *dev);
+
 /* Counters for drops that happen in the kind's own code. */
 void ipvl_kind_count_rx_dropped(struct net_device *dev);
 void ipvl_kind_count_tx_dropped(struct net_device *dev);

@@ -455,6 +455,11 @@ netdev_tx_t ipvl_start_xmit(struct sk_buff *skb, struct net_device *dev)
 		goto out;
 	}
 	skb_reset_mac_header(skb);
+	/* A tap writer's file is open while it writes: its socket cannot
+	 * die here, only later, wherever the last frame is freed.
+	 */
+	if (slave->orphan_tx)
+		skb_orphan(skb);
 
 	if (READ_ONCE(slave->learn) && !ipvl_learn_tx(slave, skb)) {
 		kfree_skb(skb);

@@ -110,6 +110,7 @@ struct ipvl_dev {
 	struct ipvl_pcpu_stats __percpu *stats;
 	u32			msg_enable;
 	bool			mtu_set;	/* MTU chosen by user at create */
+	bool			orphan_tx;	/* set before register, constant */
 
 	/* Guest address learning, see include/uapi/ipvlan_ext.h. */
 	bool			learn;		/* RTNL; read locklessly */

@@ -374,6 +374,15 @@ void ipvl_kind_learn_default(struct net_device *dev, bool on)
 }
 EXPORT_SYMBOL_GPL(ipvl_kind_learn_default);
 
+void ipvl_kind_orphan_tx(struct net_device *dev)
+{
+	struct ipvl_dev *slave = netdev_priv(dev);
+
+	WARN_ON_ONCE(dev->reg_state != NETREG_UNINITIALIZED);
+	slave->orphan_tx = true;
+}
+EXPORT_SYMBOL_GPL(ipvl_kind_orphan_tx);
+
 bool ipvl_kind_is_slave(const struct net_device *dev)
 {
 	return ipvl_is_slave(dev);

@@ -113,6 +113,8 @@ static void ipvtap_setup(struct net_device *dev)
 	ipvl_kind_setup(dev);
 	/* Guests configure their own addresses: learn them. */
 	ipvl_kind_learn_default(dev, true);
+	/* tap_sock_destruct() takes its ring's lock without BHs off. */
+	ipvl_kind_orphan_tx(dev);
 	dev->tx_queue_len = TUN_READQ_SIZE;
 }
 
