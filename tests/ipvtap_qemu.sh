@@ -494,11 +494,18 @@ if ping -6 -c 3 -w 20 "$tg_peer6" >/tmp/p6; then r=ok; else r=FAILED; fi
 echo "GUEST: ping6 $r: $(grep 'packets transmitted' /tmp/p6)"
 echo "GUEST-READY at $(cut -d' ' -f1 /proc/uptime) s"
 end=$(($(cut -d. -f1 /proc/uptime) + tg_serve))
+i=0
 while [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
 	if ping -c 1 -W 1 "$tg_stop" >/dev/null 2>&1; then
 		echo "GUEST: stop"
 		break
 	fi
+	# Every minute: what the guest sees, for a host that waits in vain.
+	i=$((i + 1))
+	[ $((i % 30)) -ne 0 ] || echo "GUEST: waiting at $(cut -d' ' -f1 /proc/uptime) s;" \
+		"neigh $(ip neigh show "$tg_stop");" \
+		"rx $(cat /sys/class/net/eth0/statistics/rx_packets)" \
+		"tx $(cat /sys/class/net/eth0/statistics/tx_packets)"
 	sleep 1
 done
 # Interrupts per virtio-net queue (summed over CPUs): which queues worked.
@@ -695,7 +702,14 @@ stopped() {
 	ip -n "$NS_OUT" addr add "$STOP4/24" dev o0
 	wait_exit "${B_PID[$n]}" 120
 	ip -n "$NS_OUT" addr del "$STOP4/24" dev o0
-	console_has "$n" GUEST-DONE >/dev/null || { console_has "$n" GUEST-DONE; return 1; }
+	if ! console_has "$n" GUEST-DONE >/dev/null; then
+		console_has "$n" GUEST-DONE
+		# Where the host's answers went.
+		ip -n "$NS_HOST" -s link show dev "${B_DEV[$n]}"
+		ip netns exec "$NS_HOST" "$CTL" show "${B_DEV[$n]}" 2>&1
+		ip -n "$NS_OUT" neigh show
+		return 1
+	fi
 	[ "$EXIT_RC" -eq 0 ] && [ -c "${B_TAP[$n]}" ] && return 0
 	echo "QEMU exit status $EXIT_RC; ${B_TAP[$n]} $(test -c "${B_TAP[$n]}" && echo present || echo gone)"
 	cat "$TMP/$n.qemu"
