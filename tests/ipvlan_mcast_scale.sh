@@ -30,13 +30,7 @@ ktap_plan 3
 old_backlog=$(sysctl -n net.core.netdev_max_backlog)
 defer sysctl -qw "net.core.netdev_max_backlog=$old_backlog"
 
-ns_create NS_OUT out
-ns_create NS_HOST host
-ip -n "$NS_HOST" link add m0 type veth peer name o0 netns "$NS_OUT" ||
-	ktap_bail "cannot create the veth master"
-ip -n "$NS_HOST" link set m0 up
-ip -n "$NS_OUT" link set o0 up
-ip -n "$NS_OUT" addr add "$OUT4/24" dev o0
+setup_master
 
 mk_slaves() {
 	local i

@@ -38,16 +38,8 @@ A4_NEW=$NET4.11
 A6=$NET6:1
 HOST4=$NET4.200
 
-ns_create NS_HOST host
-ns_create NS_OUT out
-ip -n "$NS_HOST" link add m0 type veth peer name p0 netns "$NS_OUT" ||
-	ktap_bail "cannot create the veth pair"
-ip -n "$NS_HOST" link set m0 up
+setup_master
 ip -n "$NS_HOST" addr add "$HOST4/24" dev m0
-ip -n "$NS_OUT" link set p0 up
-ip -n "$NS_OUT" addr add "$OUT4/24" dev p0
-ip -n "$NS_OUT" addr add "$OUT6/64" dev p0 nodad
-MASTER_MAC=$(dev_mac "$NS_HOST" m0)
 
 for d in vt0 vt1; do
 	if ! out=$(ip -n "$NS_HOST" link add link m0 name $d type ipvtap mode l2 2>&1); then

@@ -80,16 +80,7 @@ defer "rm -rf '$TMP'"
 
 # ---------------------------------------------------------------- topology
 
-ns_create NS_OUT out
-ns_create NS_HOST host
-ip -n "$NS_HOST" link add m0 type veth peer name o0 netns "$NS_OUT" ||
-	ktap_bail "cannot create the veth master"
-ip -n "$NS_HOST" link set m0 up
-ip -n "$NS_OUT" link set o0 up
-ip -n "$NS_OUT" addr add "$OUT4/24" dev o0
-ip -n "$NS_OUT" addr add "$OUT6/64" dev o0 nodad
-MASTER_MAC=$(dev_mac "$NS_HOST" m0)
-OUT_MAC=$(dev_mac "$NS_OUT" o0)
+setup_master
 
 # The ipvtap link kind must exist (ours: loaded by the harness, in-tree
 # autoloading refused by its guard).

@@ -18,7 +18,7 @@
 #    moved, the device is intact).
 #
 #   NS_HOST: m0 (veth) 192.0.2.200/24, ipvtap vt0 mode l3 on m0, no address
-#   NS_OUT:  p0 192.0.2.254/24; 192.0.2.77 is nobody's
+#   NS_OUT:  o0 192.0.2.254/24; 192.0.2.77 is nobody's
 #
 # Against the in-tree ipvtap (IMPL=in-tree), which keeps the frames
 # charged, the first case shows the stall: it is reported as a SKIP with
@@ -40,18 +40,11 @@ SNDBUF=4096
 
 ktap_plan 4
 
-ns_create NS_HOST host
-ns_create NS_OUT out
-ip -n "$NS_HOST" link add m0 type veth peer name p0 netns "$NS_OUT" ||
-	ktap_bail "cannot create the veth pair"
-ip -n "$NS_HOST" link set m0 up
+setup_master
 ip -n "$NS_HOST" addr add "$HOST4/24" dev m0
-ip -n "$NS_OUT" link set p0 up
-ip -n "$NS_OUT" addr add "$OUT4/24" dev p0
 # Resolution of the silent address fails after 3 probes, 1 s apart.
 ip netns exec "$NS_HOST" sysctl -qw net.ipv4.neigh.m0.mcast_solicit=3 \
 	net.ipv4.neigh.m0.retrans_time_ms=1000
-MASTER_MAC=$(dev_mac "$NS_HOST" m0)
 
 if ! out=$(ip -n "$NS_HOST" link add link m0 name vt0 type ipvtap mode l3 2>&1); then
 	case $out in

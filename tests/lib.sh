@@ -296,6 +296,24 @@ dev_absent() {
 	return 0
 }
 
+# setup_master: NS_HOST with master m0 (veth, up, no address), its peer o0
+# in NS_OUT with OUT4/24 and OUT6/64 (the outside host); sets MASTER_MAC
+# and OUT_MAC.
+setup_master() {
+	ns_create NS_OUT out
+	ns_create NS_HOST host
+	ip -n "$NS_HOST" link add m0 type veth peer name o0 netns "$NS_OUT" ||
+		ktap_bail "cannot create the veth master"
+	ip -n "$NS_HOST" link set m0 up
+	ip -n "$NS_OUT" link set o0 up
+	ip -n "$NS_OUT" addr add "$OUT4/24" dev o0
+	ip -n "$NS_OUT" addr add "$OUT6/64" dev o0 nodad
+	# shellcheck disable=SC2034 # for the tests
+	MASTER_MAC=$(dev_mac "$NS_HOST" m0)
+	# shellcheck disable=SC2034 # for the tests
+	OUT_MAC=$(dev_mac "$NS_OUT" o0)
+}
+
 # setup_l2_topology N [ipvlan args...] (default: mode l2)
 #
 #   NS_OUT: "outside" host, veth o0 (192.0.2.254, 2001:db8::fe)
@@ -309,17 +327,7 @@ setup_l2_topology() {
 	shift
 	[ $# -gt 0 ] || set -- mode l2
 
-	ns_create NS_OUT out
-	ns_create NS_HOST host
-	ip -n "$NS_HOST" link add m0 type veth peer name o0 netns "$NS_OUT" ||
-		ktap_bail "cannot create the veth master"
-	ip -n "$NS_HOST" link set m0 up
-	ip -n "$NS_OUT" link set o0 up
-	ip -n "$NS_OUT" addr add "$OUT4/24" dev o0
-	ip -n "$NS_OUT" addr add "$OUT6/64" dev o0 nodad
-	MASTER_MAC=$(dev_mac "$NS_HOST" m0)
-	OUT_MAC=$(dev_mac "$NS_OUT" o0)
-
+	setup_master
 	NS_S=("")
 	for ((i = 1; i <= n; i++)); do
 		ns_create "NS_S[$i]" "s$i"
