@@ -29,7 +29,7 @@
 
 /* Broadcast/multicast frames waiting for the port's work item. */
 #define IPVL_MC_BACKLOG_MAX	1000
-/* Copies queued to slaves between two runs of the receive softirq. */
+/* Copies handed to slaves between two looks at the clock (mcast.c). */
 #define IPVL_MC_BATCH		64
 
 /* Where an address of a slave comes from. */

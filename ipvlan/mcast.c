@@ -105,16 +105,21 @@ static void ipvl_mc_deliver(struct sk_buff *skb, struct ipvl_dev *slave,
 	if (cb->tx) {
 		/* __dev_forward_skb() scrubs, sets pkt_type, frees on error. */
 		ret = __dev_forward_skb(slave->dev, nskb);
-		if (ret == NET_RX_SUCCESS)
-			ret = netif_receive_skb(nskb);
+		if (ret != NET_RX_SUCCESS) {
+			ipvl_count_rx(slave, len, false, true);
+			return;
+		}
 	} else {
 		if (!net_eq(dev_net(nskb->dev), dev_net(slave->dev)))
 			skb_scrub_packet(nskb, true);
 		nskb->pkt_type = pkt_type;
 		nskb->dev = slave->dev;
-		ret = netif_receive_skb(nskb);
 	}
-	ipvl_count_rx(slave, len, ret == NET_RX_SUCCESS, true);
+	/* Counted as received once handed to the slave's stack, as a NIC
+	 * does; what the stack then drops, it counts itself.
+	 */
+	ipvl_count_rx(slave, len, true, true);
+	netif_receive_skb(nskb);
 }
 
 static void ipvl_mc_process(struct ipvl_port *port, struct sk_buff *skb)
@@ -122,14 +127,16 @@ static void ipvl_mc_process(struct ipvl_port *port, struct sk_buff *skb)
 	const struct ipvl_skb_cb *cb = IPVL_SKB_CB(skb);
 	const u8 *dest = eth_hdr(skb)->h_dest;
 	unsigned int bit = ipvl_mc_hash(dest);
-	unsigned int queued = 0;
+	unsigned int handed = 0;
 	struct ipvl_dev *slave;
+	unsigned long since;
 	u8 pkt_type;
 
 	pkt_type = is_broadcast_ether_addr(dest) ? PACKET_BROADCAST :
 						   PACKET_MULTICAST;
 
 	local_bh_disable();
+	since = jiffies;
 	rcu_read_lock();
 	list_for_each_entry_rcu(slave, &port->slaves, pnode) {
 		if (cb->tx && slave->id == cb->src_id)
@@ -138,13 +145,17 @@ static void ipvl_mc_process(struct ipvl_port *port, struct sk_buff *skb)
 		    !test_bit(bit, slave->mc_filter))
 			continue;
 		ipvl_mc_deliver(skb, slave, pkt_type);
-		/* Let pending softirqs run every batch: a broadcast to
-		 * a thousand slaves is a long walk. The RCU read section
+		/* A broadcast to thousands of slaves is a long walk: once
+		 * a tick has passed with BHs off, let pending softirqs
+		 * run. Not more often: under a broadcast flood they are
+		 * always pending, and running them every few copies would
+		 * leave the walk a sliver of the CPU. The RCU read section
 		 * stays open, so the walk goes on safely.
 		 */
-		if (++queued % IPVL_MC_BATCH == 0) {
+		if (++handed % IPVL_MC_BATCH == 0 && time_after(jiffies, since)) {
 			local_bh_enable();
 			local_bh_disable();
+			since = jiffies;
 		}
 	}
 	rcu_read_unlock();
