@@ -145,12 +145,11 @@ static void ipvl_mc_process(struct ipvl_port *port, struct sk_buff *skb)
 		    !test_bit(bit, slave->mc_filter))
 			continue;
 		ipvl_mc_deliver(skb, slave, pkt_type);
-		/* A broadcast to thousands of slaves is a long walk: once
-		 * a tick has passed with BHs off, let pending softirqs
-		 * run. Not more often: under a broadcast flood they are
-		 * always pending, and running them every few copies would
-		 * leave the walk a sliver of the CPU. The RCU read section
-		 * stays open, so the walk goes on safely.
+		/* A broadcast to thousands of slaves is a long walk: keep
+		 * BHs off for about a tick at most, then let pending
+		 * softirqs run. Nothing waits for them here any more (the
+		 * copies are received above), so not more often. The RCU
+		 * read section stays open, so the walk goes on safely.
 		 */
 		if (++handed % IPVL_MC_BATCH == 0 && time_after(jiffies, since)) {
 			local_bh_enable();
