@@ -15,6 +15,9 @@
 #   make demo            build, boot a QEMU guest, show ipvlan slaves talking
 #   make vm              interactive shell in the QEMU guest, modules loaded
 #   make lint            checkpatch --strict, sparse (C=2) and W=1 builds
+#   make soak            mode/flag, slave and namespace churn under traffic
+#                        for minutes to an hour on a loaded host, not in CI
+#                        (tools/soak.sh; SOAK_ARGS="--minutes 30 --debug")
 #   make bench           ours vs in-tree ipvlan/ipvtap and the alternatives
 #                        in one QEMU guest (tools/bench/run.sh): Markdown
 #                        table on stdout, JSON + PNG plots in bench-results/
@@ -51,6 +54,7 @@ TEST_TOOLS := tools/testing/ipvl_newlink tools/testing/ipvl_nlfuzz \
 TOOLS := tools/ipvlanctl/ipvlanctl
 BENCH_TOOLS := tools/bench/pktflood
 BENCH_ARGS ?=
+SOAK_ARGS ?=
 
 VM_ARGS := --impl $(IMPL) \
 	$(if $(KERNEL),--kernel $(KERNEL)) \
@@ -63,7 +67,7 @@ DEBUG_TEST_TIMEOUT ?= 1200
 DEBUG_QEMU_PARTS ?= guestless edges
 DEBUG_MODS := $(CURDIR)/.cache/debug-modules
 
-.PHONY: all modules tools clean deps check check-debug diffcheck demo vm lint kdir-check bench
+.PHONY: all modules tools clean deps check check-debug diffcheck demo vm lint kdir-check bench soak
 
 all: modules tools
 
@@ -135,6 +139,11 @@ bench: deps
 	$(MAKE) all
 	tools/bench/run.sh $(if $(KERNEL),--kernel $(KERNEL)) \
 		$(if $(MODULES_DIR),--modules-dir $(MODULES_DIR)) $(BENCH_ARGS)
+
+# Not in CI: minutes to an hour (tools/soak.sh --help).
+soak: deps
+	$(MAKE) all
+	tools/soak.sh --impl $(IMPL) $(SOAK_ARGS)
 
 vm: all
 	tools/vm/run $(VM_ARGS) --shell

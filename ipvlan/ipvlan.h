@@ -214,8 +214,8 @@ void ipvl_learn_proc_exit(void);
 /* l3s.c */
 int ipvl_l3s_enter(struct ipvl_port *port, struct netlink_ext_ack *extack);
 void ipvl_l3s_leave(struct ipvl_port *port);
-void ipvl_l3s_netns_leave(struct ipvl_port *port);
-int ipvl_l3s_netns_enter(struct ipvl_port *port);
+void ipvl_l3s_port_destroy(struct ipvl_port *port);
+int ipvl_l3s_hooks_get(struct net *net);
 int ipvl_l3s_init(void);
 void ipvl_l3s_exit(void);
 

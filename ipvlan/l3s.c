@@ -11,8 +11,15 @@
  * hands the packet to the slave, so that sockets are looked up in the
  * slave's namespace.
  *
- * The hooks exist per namespace only while an L3S port lives there;
- * ipvl_net->l3s_ports counts them under RTNL.
+ * Each namespace gets the hooks when its first ipvlan port is created and
+ * keeps them until the namespace (or the module) goes away; they pass on
+ * everything not for an L3S port. Registering a hook patches a static key
+ * in the running kernel text (nf_hooks_needed): doing that on every mode
+ * change, under traffic, hung guests of QEMU's multi-threaded TCG (a vCPU
+ * left spinning on the patcher's int3 while the mode change waited for a
+ * grace period) and costs an RCU grace period per change. Likewise the
+ * master keeps its l3mdev_ops from the first entry into L3S until the
+ * port is destroyed; leaving L3S only clears IFF_L3MDEV_RX_HANDLER.
  */
 
 #include <linux/netfilter.h>
@@ -28,7 +35,8 @@
 #include "ipvlan.h"
 
 struct ipvl_net {
-	unsigned int	l3s_ports;	/* RTNL */
+	/* Set under RTNL; read at namespace exit, when no port is left. */
+	bool		hooked;
 };
 
 static unsigned int ipvl_net_id __read_mostly;
@@ -119,33 +127,24 @@ static const struct l3mdev_ops ipvl_l3mdev_ops = {
 	.l3mdev_l3_rcv	= ipvl_l3_rcv,
 };
 
-/* Take a reference on the LOCAL_IN hooks of the port's namespace. */
-int ipvl_l3s_netns_enter(struct ipvl_port *port)
+/**
+ * ipvl_l3s_hooks_get - make sure @net has the LOCAL_IN hooks of L3S
+ * @net: the namespace of a master
+ *
+ * Idempotent; the hooks stay until @net is dismantled.
+ */
+int ipvl_l3s_hooks_get(struct net *net)
 {
-	struct net *net = read_pnet(&port->pnet);
 	struct ipvl_net *in = net_generic(net, ipvl_net_id);
 	int err;
 
 	ASSERT_RTNL();
-	if (in->l3s_ports++)
+	if (in->hooked)
 		return 0;
 	err = nf_register_net_hooks(net, ipvl_nf_ops, ARRAY_SIZE(ipvl_nf_ops));
-	if (err)
-		in->l3s_ports--;
+	if (!err)
+		in->hooked = true;
 	return err;
-}
-
-void ipvl_l3s_netns_leave(struct ipvl_port *port)
-{
-	struct net *net = read_pnet(&port->pnet);
-	struct ipvl_net *in = net_generic(net, ipvl_net_id);
-
-	ASSERT_RTNL();
-	if (WARN_ON_ONCE(!in->l3s_ports))
-		return;
-	if (!--in->l3s_ports)
-		nf_unregister_net_hooks(net, ipvl_nf_ops,
-					ARRAY_SIZE(ipvl_nf_ops));
 }
 
 /**
@@ -164,7 +163,8 @@ int ipvl_l3s_enter(struct ipvl_port *port, struct netlink_ext_ack *extack)
 			       "master already has L3 master device operations (VRF?); l3s impossible");
 		return -EBUSY;
 	}
-	err = ipvl_l3s_netns_enter(port);
+	/* Normally done when the port was created: only a retry here. */
+	err = ipvl_l3s_hooks_get(read_pnet(&port->pnet));
 	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot register the l3s netfilter hooks");
 		return err;
@@ -174,23 +174,38 @@ int ipvl_l3s_enter(struct ipvl_port *port, struct netlink_ext_ack *extack)
 	return 0;
 }
 
+/*
+ * Leave L3S. A reader still inside ipvl_l3_rcv or ipvl_nf_input sees the
+ * port's new mode and lets the packet pass: no grace period to wait for.
+ */
 void ipvl_l3s_leave(struct ipvl_port *port)
+{
+	ASSERT_RTNL();
+	port->dev->priv_flags &= ~IFF_L3MDEV_RX_HANDLER;
+}
+
+/* The port is going away and its rx handler is unregistered. */
+void ipvl_l3s_port_destroy(struct ipvl_port *port)
 {
 	struct net_device *master = port->dev;
 
 	ASSERT_RTNL();
 	master->priv_flags &= ~IFF_L3MDEV_RX_HANDLER;
-	/* No reader can be left inside ipvl_l3_rcv after this. */
-	synchronize_net();
-	master->l3mdev_ops = NULL;
-	ipvl_l3s_netns_leave(port);
+	if (master->l3mdev_ops == &ipvl_l3mdev_ops) {
+		/* No reader can be left inside ipvl_l3_rcv after this. */
+		synchronize_net();
+		master->l3mdev_ops = NULL;
+	}
 }
 
 static void __net_exit ipvl_net_exit(struct net *net)
 {
 	struct ipvl_net *in = net_generic(net, ipvl_net_id);
 
-	WARN_ON_ONCE(in->l3s_ports);
+	if (in->hooked)
+		nf_unregister_net_hooks(net, ipvl_nf_ops,
+					ARRAY_SIZE(ipvl_nf_ops));
+	in->hooked = false;
 }
 
 static struct pernet_operations ipvl_net_ops = {

@@ -75,6 +75,13 @@ int ipvl_port_create(struct net_device *master, struct netlink_ext_ack *extack)
 		kfree(port);
 		return err;
 	}
+	/*
+	 * L3S needs the namespace's hooks: take them now, not on a mode
+	 * change under traffic (l3s.c says why). Failing here only matters
+	 * to L3S, whose entry retries and reports it.
+	 */
+	if (ipvl_l3s_hooks_get(dev_net(master)))
+		netdev_warn(master, "ipvlan: no l3s netfilter hooks in this namespace yet\n");
 	return 0;
 }
 
@@ -83,10 +90,9 @@ void ipvl_port_destroy(struct ipvl_port *port)
 	ASSERT_RTNL();
 	WARN_ON_ONCE(port->count || !list_empty(&port->slaves));
 
-	if (port->mode == IPVLAN_MODE_L3S)
-		ipvl_l3s_leave(port);
 	/* Waits for running rx handlers: nothing can queue after this. */
 	netdev_rx_handler_unregister(port->dev);
+	ipvl_l3s_port_destroy(port);
 	cancel_work_sync(&port->mc_work);
 	skb_queue_purge(&port->backlog);
 	ida_destroy(&port->ida);
@@ -472,16 +478,14 @@ static int ipvl_master_event(struct net_device *dev, unsigned long event,
 	case NETDEV_REGISTER:
 		/* Re-registered in a new namespace: the hooks follow. */
 		write_pnet(&port->pnet, dev_net(dev));
-		if (port->mode == IPVLAN_MODE_L3S &&
-		    ipvl_l3s_netns_enter(port))
+		if (ipvl_l3s_hooks_get(dev_net(dev)) &&
+		    port->mode == IPVLAN_MODE_L3S)
 			netdev_err(dev, "ipvlan: l3s hooks lost in the new namespace\n");
 		break;
 	case NETDEV_UNREGISTER:
 		/* A namespace move keeps the slaves; a real unregister not. */
 		if (dev->reg_state == NETREG_UNREGISTERING)
 			ipvl_master_gone(port);
-		else if (port->mode == IPVLAN_MODE_L3S)
-			ipvl_l3s_netns_leave(port);
 		break;
 	case NETDEV_FEAT_CHANGE:
 		list_for_each_entry(slave, &port->slaves, pnode) {
