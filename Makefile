@@ -12,6 +12,8 @@
 #                        built once by tools/debug-kernel.sh and cached in
 #                        ${IPVTAP_CACHE:-/var/cache/ipvtap}; the modules are
 #                        built against it in .cache/debug-modules/
+#   make check-harness   the harness fails fast on a hang: a test-only module
+#                        hangs a guest on purpose (tests/harness/hang.sh)
 #   make demo            build, boot a QEMU guest, show ipvlan slaves talking
 #   make vm              interactive shell in the QEMU guest, modules loaded
 #   make lint            checkpatch --strict, sparse (C=2) and W=1 builds
@@ -67,7 +69,7 @@ DEBUG_TEST_TIMEOUT ?= 1200
 DEBUG_QEMU_PARTS ?= guestless edges
 DEBUG_MODS := $(CURDIR)/.cache/debug-modules
 
-.PHONY: all modules tools clean deps check check-debug diffcheck demo vm lint kdir-check bench soak
+.PHONY: all modules tools clean deps check check-harness check-debug diffcheck demo vm lint kdir-check bench soak
 
 all: modules tools
 
@@ -108,6 +110,11 @@ deps:
 check: deps
 	$(MAKE) all
 	tools/vm/run $(VM_ARGS) $(if $(VM_TIMEOUT),,--timeout $(CHECK_VM_TIMEOUT)) --summary -- tests/run $(TESTS)
+
+# Host-side test of tools/vm/run itself (two short boots).
+check-harness: deps
+	KDIR=$(KDIR) $(if $(KERNEL),KERNEL=$(KERNEL)) \
+		$(if $(MODULES_DIR),MODULES_DIR=$(MODULES_DIR)) tests/harness/hang.sh
 
 diffcheck: deps
 	$(MAKE) all

@@ -46,7 +46,7 @@ else
 			compgen -G 'ipvlan/*.[ch]'
 			compgen -G 'ipvtap/*.[ch]'
 			[ -d include ] && find include -name '*.h'
-			find tools -name '*.c'
+			find tools tests -name '*.c'
 		} | grep -v '\.mod\.c$' | grep -vx 'include/ipvtap_compat.h' | sort -u)
 	if [ ${#files[@]} -eq 0 ]; then
 		echo "no C files yet"
@@ -98,6 +98,7 @@ if command -v shellcheck >/dev/null; then
 	mapfile -t scripts < <(
 		{
 			compgen -G 'tests/*.sh'
+			compgen -G 'tests/*/*.sh'
 			echo tests/run
 			echo tools/vm/run
 			echo tools/vm/guest.sh
