@@ -15,7 +15,8 @@
 #                   on a quiet one
 #   --debug         the debug kernel (tools/debug-kernel.sh; modules built
 #                   against it in .cache/debug-modules)
-#   --accel MODE    tcg (multi-threaded, default) or tcg-single
+#   --accel MODE    tcg (multi-threaded) or tcg-single; default: as
+#                   tools/vm/run (tcg for ours, tcg-single for in-tree)
 #   --impl IMPL     ours (default) or in-tree
 #
 # Prints the guest's KTAP (iterations and changes per phase) and ends with
@@ -30,7 +31,7 @@ MINUTES=10
 PHASES="modes slaves"
 HOGS=1
 DEBUG=0
-ACCEL=tcg
+ACCEL=
 IMPL=ours
 VM_EXTRA=()
 
@@ -64,7 +65,8 @@ nphases=$(wc -w <<<"$PHASES")
 # Setup, teardown and a slow boot on top of the phases.
 timeout=$((secs * nphases + 600))
 
-VM=(tools/vm/run --impl "$IMPL" --accel "$ACCEL" --timeout "$timeout")
+VM=(tools/vm/run --impl "$IMPL" --timeout "$timeout")
+[ -z "$ACCEL" ] || VM+=(--accel "$ACCEL")
 if [ "$DEBUG" = 1 ]; then
 	[ "$IMPL" = ours ] || { echo "--debug: the debug kernel has no in-tree ipvlan" >&2; exit 2; }
 	tools/debug-kernel.sh build >/dev/null
@@ -84,7 +86,7 @@ for ((i = 0; i < HOGS; i++)); do
 	hog_pids+=($!)
 done
 
-echo "tools/soak.sh: $PHASES, ${secs}s each, $IMPL, $ACCEL, $HOGS host CPU hog(s)$([ "$DEBUG" = 1 ] && echo ', debug kernel')"
+echo "tools/soak.sh: $PHASES, ${secs}s each, $IMPL, ${ACCEL:-default accel}, $HOGS host CPU hog(s)$([ "$DEBUG" = 1 ] && echo ', debug kernel')"
 out=$(mktemp)
 set +e
 "${VM[@]}" "${VM_EXTRA[@]}" -- \
