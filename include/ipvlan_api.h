@@ -38,9 +38,6 @@ void ipvl_kind_dellink(struct net_device *dev, struct list_head *head);
 /* The kind's private area of an ipvlan-based device. */
 void *ipvl_kind_priv(const struct net_device *dev);
 
-/* True for devices of ipvlan and of every kind built on it. */
-bool ipvl_kind_is_slave(const struct net_device *dev);
-
 /*
  * Offloads the device may announce (e.g. what a tap reader accepts);
  * the master's features still bound them. RTNL held.

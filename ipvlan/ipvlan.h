@@ -133,23 +133,29 @@ struct ipvl_skb_cb {
 
 #define IPVL_SKB_CB(skb)	((struct ipvl_skb_cb *)&((skb)->cb[0]))
 
-/* main.c */
+/* ipvlan's part of a device's private area; a kind's own part follows. */
+#define IPVL_PRIV_SIZE	ALIGN(sizeof(struct ipvl_dev), NETDEV_ALIGN)
+
+/* device.c */
 extern const struct net_device_ops ipvl_netdev_ops;
-extern struct rtnl_link_ops ipvl_link_ops;
 
 static inline bool ipvl_is_slave(const struct net_device *dev)
 {
 	return dev->netdev_ops == &ipvl_netdev_ops;
 }
 
+void ipvl_slave_setup(struct net_device *dev);
+
+/* port.c */
 struct ipvl_port *ipvl_port_get_rtnl(const struct net_device *dev);
-int ipvl_port_create(struct net_device *master, struct netlink_ext_ack *extack);
+struct ipvl_port *ipvl_port_attach(struct net_device *master,
+				   struct netlink_ext_ack *extack);
+void ipvl_port_release_unused(struct net_device *master);
 void ipvl_port_destroy(struct ipvl_port *port);
 int ipvl_port_set_mode(struct ipvl_port *port, u16 mode,
 		       struct netlink_ext_ack *extack);
-void ipvl_slave_setup(struct net_device *dev);
-int ipvl_notifiers_register(void);
-void ipvl_notifiers_unregister(void);
+int ipvl_port_notifier_register(void);
+void ipvl_port_notifier_unregister(void);
 
 static inline void ipvl_count_rx(struct ipvl_dev *slave, unsigned int len,
 				 bool ok, bool mcast)
@@ -220,6 +226,11 @@ int ipvl_l3s_init(void);
 void ipvl_l3s_exit(void);
 
 /* netlink.c */
+int ipvl_nl_register(struct rtnl_link_ops *ops, size_t ext_priv_size);
+int ipvl_nl_newlink(struct net *src_net, struct net_device *dev,
+		    struct nlattr *tb[], struct nlattr *data[],
+		    struct netlink_ext_ack *extack);
+void ipvl_nl_dellink(struct net_device *dev, struct list_head *head);
 int ipvl_link_register(void);
 void ipvl_link_unregister(void);
 

@@ -10,13 +10,9 @@
 #include <net/rtnetlink.h>
 
 #include "ipvlan.h"
-#include "ipvlan_api.h"
 #include "uapi/ipvlan_ext.h"
 
 #define IPVL_F_ALL	(IPVLAN_F_PRIVATE | IPVLAN_F_VEPA)
-
-/* ipvlan's part of a device's private area; a kind's own part follows. */
-#define IPVL_PRIV_SIZE	ALIGN(sizeof(struct ipvl_dev), NETDEV_ALIGN)
 
 static struct netlink_range_validation ipvl_learn_timeout_range = {
 	.min = 1,
@@ -144,9 +140,9 @@ static struct net_device *ipvl_nl_master(struct net *net, struct nlattr *tb[],
 	return master;
 }
 
-static int ipvl_nl_newlink(struct net *src_net, struct net_device *dev,
-			   struct nlattr *tb[], struct nlattr *data[],
-			   struct netlink_ext_ack *extack)
+int ipvl_nl_newlink(struct net *src_net, struct net_device *dev,
+		    struct nlattr *tb[], struct nlattr *data[],
+		    struct netlink_ext_ack *extack)
 {
 	struct ipvl_dev *slave = netdev_priv(dev);
 	struct net_device *master;
@@ -159,13 +155,9 @@ static int ipvl_nl_newlink(struct net *src_net, struct net_device *dev,
 	if (IS_ERR(master))
 		return PTR_ERR(master);
 
-	port = ipvl_port_get_rtnl(master);
-	if (!port) {
-		err = ipvl_port_create(master, extack);
-		if (err)
-			return err;
-		port = ipvl_port_get_rtnl(master);
-	}
+	port = ipvl_port_attach(master, extack);
+	if (IS_ERR(port))
+		return PTR_ERR(port);
 
 	slave->dev = dev;
 	slave->master = master;
@@ -208,13 +200,11 @@ err_unregister:
 	unregister_netdevice(dev);
 	return err;
 err_port:
-	port = ipvl_port_get_rtnl(master);
-	if (port && !port->count)
-		ipvl_port_destroy(port);
+	ipvl_port_release_unused(master);
 	return err;
 }
 
-static void ipvl_nl_dellink(struct net_device *dev, struct list_head *head)
+void ipvl_nl_dellink(struct net_device *dev, struct list_head *head)
 {
 	struct ipvl_dev *slave = netdev_priv(dev);
 
@@ -311,11 +301,12 @@ static struct net *ipvl_nl_get_link_net(const struct net_device *dev)
 	return dev_net(slave->master);
 }
 
-struct rtnl_link_ops ipvl_link_ops = {
-	.kind		= "ipvlan",
-};
-
-int ipvl_kind_register(struct rtnl_link_ops *ops, size_t ext_priv_size)
+/**
+ * ipvl_nl_register - complete @ops with ipvlan's and register the kind
+ * @ops: kind, and setup/newlink/dellink if the kind wraps ipvlan's
+ * @ext_priv_size: the kind's own private area, after ipvlan's
+ */
+int ipvl_nl_register(struct rtnl_link_ops *ops, size_t ext_priv_size)
 {
 	ops->priv_size = IPVL_PRIV_SIZE + ext_priv_size;
 	if (!ops->setup)
@@ -333,46 +324,17 @@ int ipvl_kind_register(struct rtnl_link_ops *ops, size_t ext_priv_size)
 	ops->get_link_net = ipvl_nl_get_link_net;
 	return rtnl_link_register(ops);
 }
-EXPORT_SYMBOL_GPL(ipvl_kind_register);
 
-void ipvl_kind_unregister(struct rtnl_link_ops *ops)
-{
-	rtnl_link_unregister(ops);
-}
-EXPORT_SYMBOL_GPL(ipvl_kind_unregister);
-
-void ipvl_kind_setup(struct net_device *dev)
-{
-	ipvl_slave_setup(dev);
-}
-EXPORT_SYMBOL_GPL(ipvl_kind_setup);
-
-int ipvl_kind_newlink(struct net *src_net, struct net_device *dev,
-		      struct nlattr *tb[], struct nlattr *data[],
-		      struct netlink_ext_ack *extack)
-{
-	return ipvl_nl_newlink(src_net, dev, tb, data, extack);
-}
-EXPORT_SYMBOL_GPL(ipvl_kind_newlink);
-
-void ipvl_kind_dellink(struct net_device *dev, struct list_head *head)
-{
-	ipvl_nl_dellink(dev, head);
-}
-EXPORT_SYMBOL_GPL(ipvl_kind_dellink);
-
-void *ipvl_kind_priv(const struct net_device *dev)
-{
-	return (u8 *)netdev_priv(dev) + IPVL_PRIV_SIZE;
-}
-EXPORT_SYMBOL_GPL(ipvl_kind_priv);
+static struct rtnl_link_ops ipvl_link_ops = {
+	.kind		= "ipvlan",
+};
 
 int ipvl_link_register(void)
 {
-	return ipvl_kind_register(&ipvl_link_ops, 0);
+	return ipvl_nl_register(&ipvl_link_ops, 0);
 }
 
 void ipvl_link_unregister(void)
 {
-	ipvl_kind_unregister(&ipvl_link_ops);
+	rtnl_link_unregister(&ipvl_link_ops);
 }
