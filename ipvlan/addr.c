@@ -97,8 +97,9 @@ static void ipvl_addr_link(struct ipvl_addr *a)
 	list_add_tail(&a->lnode, &a->slave->addrs);
 	hlist_add_head_rcu(&a->hnode,
 			   &port->addr_hash[ipvl_addr_hash(&a->ip6, a->is_v6)]);
+	/* Read locklessly by the transmit path and fill_info. */
 	if (a->origin == IPVL_ORIGIN_LEARNED)
-		a->slave->n_learned++;
+		WRITE_ONCE(a->slave->n_learned, a->slave->n_learned + 1);
 }
 
 static void ipvl_addr_unlink(struct ipvl_addr *a)
@@ -107,7 +108,7 @@ static void ipvl_addr_unlink(struct ipvl_addr *a)
 	hlist_del_rcu(&a->hnode);
 	list_del(&a->lnode);
 	if (a->origin == IPVL_ORIGIN_LEARNED)
-		a->slave->n_learned--;
+		WRITE_ONCE(a->slave->n_learned, a->slave->n_learned - 1);
 	kfree_rcu(a, rcu);
 }
 
@@ -311,7 +312,7 @@ static int ipvl_inetaddr_validate(struct notifier_block *nb,
 		return NOTIFY_DONE;
 	if (ipvl_addr_taken(dev, &ivi->ivi_addr, false)) {
 		NL_SET_ERR_MSG(ivi->extack,
-			       "ipvlan: address already in use by another slave of this master");
+			       "address already in use by another slave of this master");
 		return notifier_from_errno(-EADDRINUSE);
 	}
 	return NOTIFY_OK;
@@ -327,7 +328,7 @@ static int ipvl_inet6addr_validate(struct notifier_block *nb,
 		return NOTIFY_DONE;
 	if (ipvl_addr_taken(dev, &i6vi->i6vi_addr, true)) {
 		NL_SET_ERR_MSG(i6vi->extack,
-			       "ipvlan: address already in use by another slave of this master");
+			       "address already in use by another slave of this master");
 		return notifier_from_errno(-EADDRINUSE);
 	}
 	return NOTIFY_OK;
@@ -353,11 +354,29 @@ int ipvl_addr_notifiers_register(void)
 {
 	ipvl_hash_seed = get_random_u32();
 
-	register_inetaddr_validator_notifier(&ipvl_inetaddr_validator_nb);
-	register_inetaddr_notifier(&ipvl_inetaddr_nb);
-	register_inet6addr_validator_notifier(&ipvl_inet6addr_validator_nb);
-	register_inet6addr_notifier(&ipvl_inet6addr_nb);
+	int err;
+
+	err = register_inetaddr_validator_notifier(&ipvl_inetaddr_validator_nb);
+	if (err)
+		return err;
+	err = register_inetaddr_notifier(&ipvl_inetaddr_nb);
+	if (err)
+		goto err_inet;
+	err = register_inet6addr_validator_notifier(&ipvl_inet6addr_validator_nb);
+	if (err)
+		goto err_inet6_validator;
+	err = register_inet6addr_notifier(&ipvl_inet6addr_nb);
+	if (err)
+		goto err_inet6;
 	return 0;
+
+err_inet6:
+	unregister_inet6addr_validator_notifier(&ipvl_inet6addr_validator_nb);
+err_inet6_validator:
+	unregister_inetaddr_notifier(&ipvl_inetaddr_nb);
+err_inet:
+	unregister_inetaddr_validator_notifier(&ipvl_inetaddr_validator_nb);
+	return err;
 }
 
 void ipvl_addr_notifiers_unregister(void)

@@ -235,7 +235,7 @@ static rx_handler_result_t ipvl_rx_l2(struct sk_buff **pskb,
 	if (nskb)
 		ipvl_mc_enqueue(port, nskb, 0, false);
 	else
-		atomic_long_inc(&port->mc_dropped);
+		atomic64_inc(&port->mc_dropped);
 	return RX_HANDLER_PASS;
 }
 

@@ -229,26 +229,10 @@ static int ipvl_get_link_ksettings(struct net_device *dev,
 	return __ethtool_get_link_ksettings(slave->master, cmd);
 }
 
-static u32 ipvl_get_msglevel(struct net_device *dev)
-{
-	struct ipvl_dev *slave = netdev_priv(dev);
-
-	return slave->msg_enable;
-}
-
-static void ipvl_set_msglevel(struct net_device *dev, u32 value)
-{
-	struct ipvl_dev *slave = netdev_priv(dev);
-
-	slave->msg_enable = value;
-}
-
 static const struct ethtool_ops ipvl_ethtool_ops = {
 	.get_link		= ethtool_op_get_link,
 	.get_drvinfo		= ipvl_get_drvinfo,
 	.get_link_ksettings	= ipvl_get_link_ksettings,
-	.get_msglevel		= ipvl_get_msglevel,
-	.set_msglevel		= ipvl_set_msglevel,
 };
 
 void ipvl_slave_setup(struct net_device *dev)

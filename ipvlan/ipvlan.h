@@ -15,8 +15,6 @@
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
 
-#include "ipvtap_compat.h"
-
 #define IPVL_DRV_VERSION	"0.1"
 
 /* Buckets of a port's address table (power of two). */
@@ -27,8 +25,6 @@
 #define IPVL_MC_FILTER_BITS	8
 #define IPVL_MC_FILTER_SIZE	BIT(IPVL_MC_FILTER_BITS)
 
-/* Broadcast/multicast frames waiting for the port's work item. */
-#define IPVL_MC_BACKLOG_MAX	1000
 /* Copies handed to slaves between two looks at the clock (mcast.c). */
 #define IPVL_MC_BATCH		64
 
@@ -90,8 +86,9 @@ struct ipvl_port {
 
 	/* Deferred broadcast/multicast delivery. */
 	struct sk_buff_head	backlog;	/* its own lock */
+	u32			mc_queue_len;	/* backlog bound, RTNL; read locklessly */
 	struct work_struct	mc_work;
-	atomic_long_t		mc_dropped;
+	atomic64_t		mc_dropped;	/* frames no slave got, reported */
 
 	struct rcu_head		rcu;
 };
@@ -108,15 +105,13 @@ struct ipvl_dev {
 	DECLARE_BITMAP(mc_filter, IPVL_MC_FILTER_SIZE);	/* rx_mode, read by work */
 	netdev_features_t	sfeatures;	/* features asked by user */
 	struct ipvl_pcpu_stats __percpu *stats;
-	u32			msg_enable;
-	bool			mtu_set;	/* MTU chosen by user at create */
 	bool			orphan_tx;	/* set before register, constant */
 
 	/* Guest address learning, see include/uapi/ipvlan_ext.h. */
 	bool			learn;		/* RTNL; read locklessly */
 	u32			learn_max;	/* RTNL; read locklessly */
 	u32			learn_timeout;	/* seconds; RTNL */
-	unsigned int		n_learned;	/* port->addr_lock */
+	unsigned int		n_learned;	/* port->addr_lock; read locklessly */
 	struct delayed_work	age_work;
 	atomic64_t		x_learned;
 	atomic64_t		x_expired;

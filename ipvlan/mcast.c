@@ -3,9 +3,10 @@
  * ipvlan broadcast and multicast.
  *
  * Such frames may be for any number of slaves, so they are not delivered
- * in the receive/transmit path: they are queued on the port's bounded
- * backlog and a work item hands a clone to every running slave whose
- * multicast filter accepts the destination. Frames sent by a slave skip
+ * in the receive/transmit path: they are queued on the port's backlog,
+ * bounded by IFLA_IPVLAN_X_MC_QUEUE_LEN (what does not fit is counted in
+ * IPVLAN_X_STATS_MC_DROPS), and a work item hands a clone to every
+ * running slave whose multicast filter accepts the destination. Frames sent by a slave skip
  * the sender and then leave through the master. Frames from the wire are
  * clones: the master's own stack keeps the original.
  */
@@ -72,14 +73,14 @@ void ipvl_mc_enqueue(struct ipvl_port *port, struct sk_buff *skb, u64 src_id,
 	cb->tx = tx;
 
 	spin_lock(&port->backlog.lock);
-	if (skb_queue_len(&port->backlog) < IPVL_MC_BACKLOG_MAX) {
+	if (skb_queue_len(&port->backlog) < READ_ONCE(port->mc_queue_len)) {
 		__skb_queue_tail(&port->backlog, skb);
 		spin_unlock(&port->backlog.lock);
 		schedule_work(&port->mc_work);
 		return;
 	}
 	spin_unlock(&port->backlog.lock);
-	atomic_long_inc(&port->mc_dropped);
+	atomic64_inc(&port->mc_dropped);
 	dev_core_stats_rx_dropped_inc(port->dev);
 	kfree_skb(skb);
 }

@@ -19,6 +19,11 @@ static struct netlink_range_validation ipvl_learn_timeout_range = {
 	.max = IPVLAN_X_LEARN_TIMEOUT_LIMIT,
 };
 
+static struct netlink_range_validation ipvl_mc_queue_len_range = {
+	.min = 1,
+	.max = IPVLAN_X_MC_QUEUE_LEN_LIMIT,
+};
+
 static const struct nla_policy ipvl_nl_policy[IFLA_IPVLAN_X_MAX + 1] = {
 	/* Range checked in validate: upstream answers EINVAL, not ERANGE. */
 	[IFLA_IPVLAN_MODE]	= { .type = NLA_U16 },
@@ -37,6 +42,8 @@ static const struct nla_policy ipvl_nl_policy[IFLA_IPVLAN_X_MAX + 1] = {
 		.type = NLA_REJECT,
 		.reject_message = "statistics are read-only",
 	},
+	[IFLA_IPVLAN_X_MC_QUEUE_LEN] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &ipvl_mc_queue_len_range),
 };
 
 static int ipvl_nl_validate(struct nlattr *tb[], struct nlattr *data[],
@@ -67,13 +74,17 @@ static int ipvl_nl_validate(struct nlattr *tb[], struct nlattr *data[],
 	return 0;
 }
 
-/* Mode and flags are per master: the latest request wins for all slaves. */
+/*
+ * Mode, flags and the multicast backlog are per master: the latest
+ * request wins for all slaves. RTNL held.
+ */
 static int ipvl_nl_apply(struct ipvl_port *port, struct nlattr *data[],
 			 u16 def_mode, struct netlink_ext_ack *extack)
 {
 	u16 mode = def_mode;
 	int err;
 
+	ASSERT_RTNL();
 	if (data && data[IFLA_IPVLAN_MODE])
 		mode = nla_get_u16(data[IFLA_IPVLAN_MODE]);
 	err = ipvl_port_set_mode(port, mode, extack);
@@ -81,6 +92,9 @@ static int ipvl_nl_apply(struct ipvl_port *port, struct nlattr *data[],
 		return err;
 	if (data && data[IFLA_IPVLAN_FLAGS])
 		WRITE_ONCE(port->flags, nla_get_u16(data[IFLA_IPVLAN_FLAGS]));
+	if (data && data[IFLA_IPVLAN_X_MC_QUEUE_LEN])
+		WRITE_ONCE(port->mc_queue_len,
+			   nla_get_u32(data[IFLA_IPVLAN_X_MC_QUEUE_LEN]));
 	return 0;
 }
 
@@ -165,8 +179,8 @@ int ipvl_nl_newlink(struct net *src_net, struct net_device *dev,
 	INIT_LIST_HEAD(&slave->addrs);
 	/* As upstream, a requested MAC gives way to the master's. */
 	eth_hw_addr_set(dev, master->dev_addr);
-	slave->mtu_set = !!tb[IFLA_MTU];
-	if (!slave->mtu_set)
+	/* An MTU chosen at create stays until the master's changes. */
+	if (!tb[IFLA_MTU])
 		dev->mtu = master->mtu;
 
 	mode = IPVLAN_MODE_L3;
@@ -244,12 +258,14 @@ static size_t ipvl_nl_get_size(const struct net_device *dev)
 	       nla_total_size(sizeof(u32)) +	/* IFLA_IPVLAN_X_LEARN_MAX */
 	       nla_total_size(sizeof(u32)) +	/* IFLA_IPVLAN_X_LEARN_TIMEOUT */
 	       nla_total_size(sizeof(u32)) +	/* IFLA_IPVLAN_X_LEARN_COUNT */
+	       nla_total_size(sizeof(u32)) +	/* IFLA_IPVLAN_X_MC_QUEUE_LEN */
 	       nla_total_size(0) +		/* IFLA_IPVLAN_X_STATS */
-	       5 * nla_total_size_64bit(sizeof(u64));
+	       6 * nla_total_size_64bit(sizeof(u64));
 }
 
 static int ipvl_nl_fill_stats(struct sk_buff *skb, struct ipvl_dev *slave)
 {
+	struct ipvl_port *port = slave->port;
 	struct nlattr *nest = nla_nest_start(skb, IFLA_IPVLAN_X_STATS);
 
 	if (!nest)
@@ -268,6 +284,9 @@ static int ipvl_nl_fill_stats(struct sk_buff *skb, struct ipvl_dev *slave)
 			      IPVLAN_X_STATS_PAD) ||
 	    nla_put_u64_64bit(skb, IPVLAN_X_STATS_CAP_DROPS,
 			      atomic64_read(&slave->x_cap_drops),
+			      IPVLAN_X_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, IPVLAN_X_STATS_MC_DROPS,
+			      atomic64_read(&port->mc_dropped),
 			      IPVLAN_X_STATS_PAD)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
@@ -289,7 +308,9 @@ static int ipvl_nl_fill_info(struct sk_buff *skb, const struct net_device *dev)
 	    nla_put_u32(skb, IFLA_IPVLAN_X_LEARN_TIMEOUT,
 			READ_ONCE(slave->learn_timeout)) ||
 	    nla_put_u32(skb, IFLA_IPVLAN_X_LEARN_COUNT,
-			READ_ONCE(slave->n_learned)))
+			READ_ONCE(slave->n_learned)) ||
+	    nla_put_u32(skb, IFLA_IPVLAN_X_MC_QUEUE_LEN,
+			READ_ONCE(port->mc_queue_len)))
 		return -EMSGSIZE;
 	return ipvl_nl_fill_stats(skb, slave);
 }

@@ -12,6 +12,7 @@
 #include <net/rtnetlink.h>
 
 #include "ipvlan.h"
+#include "uapi/ipvlan_ext.h"
 
 struct ipvl_port *ipvl_port_get_rtnl(const struct net_device *dev)
 {
@@ -42,6 +43,7 @@ static struct ipvl_port *ipvl_port_create(struct net_device *master,
 	for (i = 0; i < IPVL_ADDR_HASH_SIZE; i++)
 		INIT_HLIST_HEAD(&port->addr_hash[i]);
 	skb_queue_head_init(&port->backlog);
+	port->mc_queue_len = IPVLAN_X_MC_QUEUE_LEN_DEFAULT;
 	INIT_WORK(&port->mc_work, ipvl_mc_work);
 
 	err = netdev_rx_handler_register(master, ipvl_handle_frame, port);
@@ -94,26 +96,16 @@ void ipvl_port_destroy(struct ipvl_port *port)
 }
 
 /*
- * Switch a port to @mode. Slaves are NOARP in the L3 modes: their
- * neighbours are resolved by the master's namespace.
+ * Slaves are NOARP in the L3 modes: their neighbours are resolved by the
+ * master's namespace. Stops at the first slave that refuses.
  */
-int ipvl_port_set_mode(struct ipvl_port *port, u16 mode,
-		       struct netlink_ext_ack *extack)
+static int ipvl_port_sync_noarp(struct ipvl_port *port, u16 mode,
+				struct netlink_ext_ack *extack)
 {
 	struct ipvl_dev *slave;
 	int err;
 
 	ASSERT_RTNL();
-	if (mode == port->mode)
-		return 0;
-	if (mode == IPVLAN_MODE_L3S) {
-		err = ipvl_l3s_enter(port, extack);
-		if (err)
-			return err;
-	} else if (port->mode == IPVLAN_MODE_L3S) {
-		ipvl_l3s_leave(port);
-	}
-
 	list_for_each_entry(slave, &port->slaves, pnode) {
 		unsigned int flags = slave->dev->flags;
 
@@ -121,8 +113,49 @@ int ipvl_port_set_mode(struct ipvl_port *port, u16 mode,
 			flags &= ~IFF_NOARP;
 		else
 			flags |= IFF_NOARP;
-		if (flags != slave->dev->flags)
-			dev_change_flags(slave->dev, flags, NULL);
+		if (flags == slave->dev->flags)
+			continue;
+		err = dev_change_flags(slave->dev, flags, extack);
+		if (err) {
+			NL_SET_ERR_MSG(extack,
+				       "cannot change the ARP flag of a slave for the new mode");
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Switch a port to @mode; on a refusal, the port stays in its old mode. */
+int ipvl_port_set_mode(struct ipvl_port *port, u16 mode,
+		       struct netlink_ext_ack *extack)
+{
+	u16 old = port->mode;
+	int err;
+
+	ASSERT_RTNL();
+	if (mode == old)
+		return 0;
+	if (mode == IPVLAN_MODE_L3S) {
+		err = ipvl_l3s_enter(port, extack);
+		if (err)
+			return err;
+	} else if (old == IPVLAN_MODE_L3S) {
+		ipvl_l3s_leave(port);
+	}
+
+	err = ipvl_port_sync_noarp(port, mode, extack);
+	if (err) {
+		/* Back to the old mode's flags, as far as the slaves let us
+		 * (the one that refused is unchanged). Entering L3S again
+		 * cannot fail: the master kept our l3mdev_ops and the hooks.
+		 */
+		if (ipvl_port_sync_noarp(port, old, NULL))
+			netdev_warn(port->dev, "ipvlan: slaves' ARP flags do not match the mode\n");
+		if (mode == IPVLAN_MODE_L3S)
+			ipvl_l3s_leave(port);
+		else if (old == IPVLAN_MODE_L3S)
+			WARN_ON_ONCE(ipvl_l3s_enter(port, NULL));
+		return err;
 	}
 	WRITE_ONCE(port->mode, mode);
 	return 0;
@@ -149,8 +182,11 @@ static void ipvl_master_mtu_changed(struct ipvl_port *port)
 	struct ipvl_dev *slave;
 
 	/* As upstream: every slave follows, an MTU set at create too. */
-	list_for_each_entry(slave, &port->slaves, pnode)
-		dev_set_mtu(slave->dev, mtu);
+	list_for_each_entry(slave, &port->slaves, pnode) {
+		if (dev_set_mtu(slave->dev, mtu))
+			netdev_warn(slave->dev, "ipvlan: cannot follow the master's MTU %u\n",
+				    mtu);
+	}
 }
 
 static void ipvl_master_addr_changed(struct ipvl_port *port)

@@ -32,9 +32,12 @@
  * take precedence over learned ones, on this slave or another, and never
  * age.
  *
- * The current addresses of every slave in a namespace, with their origin
- * and age, are listed in /proc/net/ipvlan_addrs of that namespace:
- *   ifindex ifname family address origin age_ms
+ * Multicast backlog (IFLA_IPVLAN_X_MC_QUEUE_LEN, per master like mode and
+ * flags: the latest request wins for every slave of the master; default
+ * 1000): broadcast and multicast frames wait there for the work item that
+ * copies them to the slaves; frames that find it full are dropped and
+ * counted in IPVLAN_X_STATS_MC_DROPS (also per master, so every slave of
+ * a master reports the same value).
  */
 #ifndef _UAPI_IPVLAN_EXT_H
 #define _UAPI_IPVLAN_EXT_H
@@ -46,6 +49,7 @@ enum {
 	IFLA_IPVLAN_X_LEARN_FLUSH,	/* flag, set only: forget learned ones */
 	IFLA_IPVLAN_X_LEARN_COUNT,	/* u32, report only: learned now */
 	IFLA_IPVLAN_X_STATS,		/* nest of IPVLAN_X_STATS_*, report only */
+	IFLA_IPVLAN_X_MC_QUEUE_LEN,	/* u32: multicast backlog, 1..65536 */
 	__IFLA_IPVLAN_X_MAX
 };
 
@@ -60,6 +64,7 @@ enum {
 	IPVLAN_X_STATS_SPOOF_DROPS,	/* source owned by another slave */
 	IPVLAN_X_STATS_MAC_DROPS,	/* source MAC not the master's */
 	IPVLAN_X_STATS_CAP_DROPS,	/* new source beyond LEARN_MAX */
+	IPVLAN_X_STATS_MC_DROPS,	/* per master: multicast backlog full */
 	__IPVLAN_X_STATS_MAX
 };
 
@@ -69,5 +74,7 @@ enum {
 #define IPVLAN_X_LEARN_MAX_LIMIT	4096
 #define IPVLAN_X_LEARN_TIMEOUT_DEFAULT	300
 #define IPVLAN_X_LEARN_TIMEOUT_LIMIT	86400
+#define IPVLAN_X_MC_QUEUE_LEN_DEFAULT	1000
+#define IPVLAN_X_MC_QUEUE_LEN_LIMIT	65536
 
 #endif /* _UAPI_IPVLAN_EXT_H */

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * ipvlanctl: show and set the extensions of ipvlan/ipvtap links that
- * iproute2 does not know (guest address learning, see
- * include/uapi/ipvlan_ext.h), over raw rtnetlink.
+ * iproute2 does not know (guest address learning, the multicast backlog,
+ * see include/uapi/ipvlan_ext.h), over raw rtnetlink.
  *
  *   ipvlanctl show [DEV] [--json]
- *   ipvlanctl set DEV [learn on|off] [learn-max N] [learn-timeout SEC] [flush]
+ *   ipvlanctl set DEV [learn on|off] [learn-max N] [learn-timeout SEC]
+ *                     [flush] [mc-queue-len N]
  *   ipvlanctl help
  *
  * Exit status: 0 success, 1 error (the kernel refused, no such device,
@@ -58,6 +59,8 @@ struct link {
 	__u32		learn_timeout;
 	bool		has_count;
 	__u32		count;
+	bool		has_mcq;
+	__u32		mc_queue_len;
 	bool		has_stats;
 	bool		has_stat[IPVLAN_X_STATS_MAX + 1];
 	__u64		stat[IPVLAN_X_STATS_MAX + 1];
@@ -103,6 +106,7 @@ static const char * const stat_names[IPVLAN_X_STATS_MAX + 1] = {
 	[IPVLAN_X_STATS_SPOOF_DROPS]	= "spoof_drops",
 	[IPVLAN_X_STATS_MAC_DROPS]	= "mac_drops",
 	[IPVLAN_X_STATS_CAP_DROPS]	= "cap_drops",
+	[IPVLAN_X_STATS_MC_DROPS]	= "mc_drops",
 };
 
 static void *xrealloc(void *p, size_t size)
@@ -378,6 +382,8 @@ static void parse_info_data(struct link *l, const struct rtattr *nest)
 				  &l->learn_timeout, sizeof(l->learn_timeout));
 	l->has_count = attr_get(tb[IFLA_IPVLAN_X_LEARN_COUNT], &l->count,
 				sizeof(l->count));
+	l->has_mcq = attr_get(tb[IFLA_IPVLAN_X_MC_QUEUE_LEN],
+			      &l->mc_queue_len, sizeof(l->mc_queue_len));
 	if (tb[IFLA_IPVLAN_X_STATS])
 		parse_stats(l, tb[IFLA_IPVLAN_X_STATS]);
 }
@@ -585,6 +591,8 @@ static void print_text(const struct link *l, const struct addr_list *al)
 			printf(" learned %u", l->count);
 		printf("\n");
 	}
+	if (l->has_mcq)
+		printf("    mc-queue-len %u\n", l->mc_queue_len);
 	if (l->has_stats) {
 		printf("    stats");
 		for (i = 0; i <= IPVLAN_X_STATS_MAX; i++) {
@@ -717,6 +725,7 @@ static void print_json(const struct link *l, const struct addr_list *al)
 	json_u32("learn_max", l->has_max, l->learn_max);
 	json_u32("learn_timeout", l->has_timeout, l->learn_timeout);
 	json_u32("learned", l->has_count, l->count);
+	json_u32("mc_queue_len", l->has_mcq, l->mc_queue_len);
 	json_key("stats");
 	if (l->has_stats) {
 		bool first = true;
@@ -803,6 +812,7 @@ struct settings {
 	int		learn;		/* -1: unchanged */
 	long long	learn_max;	/* -1: unchanged */
 	long long	learn_timeout;	/* -1: unchanged */
+	long long	mc_queue_len;	/* -1: unchanged */
 	bool		flush;
 };
 
@@ -828,6 +838,7 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 	st->learn = -1;
 	st->learn_max = -1;
 	st->learn_timeout = -1;
+	st->mc_queue_len = -1;
 	st->flush = false;
 	for (i = 0; i < argc; i++) {
 		const char *key = argv[i];
@@ -838,7 +849,7 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 			continue;
 		}
 		if (strcmp(key, "learn") && strcmp(key, "learn-max") &&
-		    strcmp(key, "learn-timeout"))
+		    strcmp(key, "learn-timeout") && strcmp(key, "mc-queue-len"))
 			return usage_error("set: unknown setting '%s'", key);
 		if (!val)
 			return usage_error("set: '%s' needs a value", key);
@@ -856,6 +867,11 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 			if (st->learn_max < 0)
 				return usage_error("set: learn-max takes a number, not '%s'",
 						   val);
+		} else if (!strcmp(key, "mc-queue-len")) {
+			st->mc_queue_len = parse_u32(val);
+			if (st->mc_queue_len < 0)
+				return usage_error("set: mc-queue-len takes a number, not '%s'",
+						   val);
 		} else {
 			st->learn_timeout = parse_u32(val);
 			if (st->learn_timeout < 0)
@@ -864,7 +880,7 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 		}
 	}
 	if (st->learn < 0 && st->learn_max < 0 && st->learn_timeout < 0 &&
-	    !st->flush)
+	    st->mc_queue_len < 0 && !st->flush)
 		return usage_error("set: nothing to set");
 	return 0;
 }
@@ -887,6 +903,8 @@ static const char *req_attr_name(const struct req *req, long offs)
 		return "learn-timeout";
 	case IFLA_IPVLAN_X_LEARN_FLUSH:
 		return "flush";
+	case IFLA_IPVLAN_X_MC_QUEUE_LEN:
+		return "mc-queue-len";
 	}
 	return NULL;
 }
@@ -943,6 +961,10 @@ static int cmd_set(int argc, char **argv)
 	}
 	if (st.flush)
 		req_put(&req, IFLA_IPVLAN_X_LEARN_FLUSH, NULL, 0);
+	if (st.mc_queue_len >= 0) {
+		v32 = st.mc_queue_len;
+		req_put(&req, IFLA_IPVLAN_X_MC_QUEUE_LEN, &v32, sizeof(v32));
+	}
 	req_nest_end(&req, data);
 	req_nest_end(&req, linkinfo);
 
@@ -973,11 +995,12 @@ static void print_help(FILE *f)
 {
 	fprintf(f,
 		"usage: %s show [DEV] [--json]\n"
-		"       %s set DEV [learn on|off] [learn-max N] [learn-timeout SEC] [flush]\n"
+		"       %s set DEV [learn on|off] [learn-max N] [learn-timeout SEC]\n"
+		"                  [flush] [mc-queue-len N]\n"
 		"       %s help\n"
 		"\n"
-		"Show or set the guest address learning of ipvlan/ipvtap devices\n"
-		"in the current network namespace.\n"
+		"Show or set the guest address learning and the multicast backlog\n"
+		"of ipvlan/ipvtap devices in the current network namespace.\n"
 		"\n"
 		"  show            kind, master, mode, flags, learning settings,\n"
 		"                  counters and addresses (origin configured or\n"
@@ -991,11 +1014,15 @@ static void print_help(FILE *f)
 		"                  forget a learned address idle that long,\n"
 		"                  1..%d (default %d)\n"
 		"  flush           forget the learned addresses now\n"
+		"  mc-queue-len N  broadcast/multicast frames waiting for the\n"
+		"                  slaves, for every slave of the master,\n"
+		"                  1..%d (default %d)\n"
 		"\n"
 		"Exit status: 0 success, 1 error, 2 usage error.\n",
 		prog, prog, prog, 1, IPVLAN_X_LEARN_MAX_LIMIT,
 		IPVLAN_X_LEARN_MAX_DEFAULT, IPVLAN_X_LEARN_TIMEOUT_LIMIT,
-		IPVLAN_X_LEARN_TIMEOUT_DEFAULT);
+		IPVLAN_X_LEARN_TIMEOUT_DEFAULT, IPVLAN_X_MC_QUEUE_LEN_LIMIT,
+		IPVLAN_X_MC_QUEUE_LEN_DEFAULT);
 }
 
 int main(int argc, char **argv)

@@ -865,7 +865,7 @@ static void put_lying_attr(struct msg *m, uint16_t type)
 
 static void put_data_attr(struct msg *m, bool valid)
 {
-	static const uint16_t unknown[] = { 0, 3, 4, 10, 20, 39, 46, 47, 49,
+	static const uint16_t unknown[] = { 0, 3, 4, 10, 20, 39, 47, 48, 49,
 					    50, 51, 63, 100, 255, 0x3fff };
 	uint16_t t;
 	size_t sz;
