@@ -209,8 +209,6 @@ bool ipvl_learn_tx(struct ipvl_dev *slave, struct sk_buff *skb);
 void ipvl_learn_init(struct ipvl_dev *slave);
 void ipvl_learn_stop(struct ipvl_dev *slave);
 void ipvl_learn_set(struct ipvl_dev *slave, bool on);
-int ipvl_learn_proc_init(void);
-void ipvl_learn_proc_exit(void);
 
 /* l3s.c */
 int ipvl_l3s_enter(struct ipvl_port *port, struct netlink_ext_ack *extack);
@@ -219,6 +217,10 @@ void ipvl_l3s_port_destroy(struct ipvl_port *port);
 int ipvl_l3s_hooks_get(struct net *net);
 int ipvl_l3s_init(void);
 void ipvl_l3s_exit(void);
+
+/* genl.c */
+int ipvl_genl_init(void);
+void ipvl_genl_exit(void);
 
 /* netlink.c */
 int ipvl_nl_register(struct rtnl_link_ops *ops, size_t ext_priv_size);

@@ -14,11 +14,8 @@
 #include <linux/inetdevice.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
-#include <linux/proc_fs.h>
-#include <linux/seq_file.h>
 #include <net/addrconf.h>
 #include <net/ndisc.h>
-#include <net/net_namespace.h>
 #include <net/route.h>
 
 #include "ipvlan.h"
@@ -267,68 +264,4 @@ void ipvl_learn_set(struct ipvl_dev *slave, bool on)
 	netif_addr_lock_bh(dev);
 	ipvl_mc_filter_sync(slave);
 	netif_addr_unlock_bh(dev);
-}
-
-/* /proc/net/ipvlan_addrs ------------------------------------------------ */
-
-static int ipvl_addrs_show(struct seq_file *seq, void *v)
-{
-	struct net *net = seq_file_single_net(seq);
-	struct net_device *dev;
-
-	seq_puts(seq, "ifindex ifname family address origin age_ms\n");
-	rcu_read_lock();
-	for_each_netdev_rcu(net, dev) {
-		struct ipvl_dev *slave;
-		struct ipvl_addr *a;
-
-		if (!ipvl_is_slave(dev))
-			continue;
-		slave = netdev_priv(dev);
-		spin_lock_bh(&slave->port->addr_lock);
-		list_for_each_entry(a, &slave->addrs, lnode) {
-			bool learned = a->origin == IPVL_ORIGIN_LEARNED;
-
-			seq_printf(seq, "%d %s %s ", dev->ifindex, dev->name,
-				   a->is_v6 ? "inet6" : "inet");
-			if (a->is_v6)
-				seq_printf(seq, "%pI6c", &a->ip6);
-			else
-				seq_printf(seq, "%pI4", &a->ip4);
-			seq_printf(seq, " %s %u\n",
-				   learned ? "learned" : "configured",
-				   learned ? jiffies_to_msecs(jiffies - a->seen) : 0);
-		}
-		spin_unlock_bh(&slave->port->addr_lock);
-	}
-	rcu_read_unlock();
-	return 0;
-}
-
-static int __net_init ipvl_learn_net_init(struct net *net)
-{
-	if (!proc_create_net_single("ipvlan_addrs", 0444, net->proc_net,
-				    ipvl_addrs_show, NULL))
-		return -ENOMEM;
-	return 0;
-}
-
-static void __net_exit ipvl_learn_net_exit(struct net *net)
-{
-	remove_proc_entry("ipvlan_addrs", net->proc_net);
-}
-
-static struct pernet_operations ipvl_learn_net_ops = {
-	.init	= ipvl_learn_net_init,
-	.exit	= ipvl_learn_net_exit,
-};
-
-int ipvl_learn_proc_init(void)
-{
-	return register_pernet_subsys(&ipvl_learn_net_ops);
-}
-
-void ipvl_learn_proc_exit(void)
-{
-	unregister_pernet_subsys(&ipvl_learn_net_ops);
 }

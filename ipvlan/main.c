@@ -2,8 +2,9 @@
 /*
  * ipvlan: module init and exit. The pieces, one file each: port.c (the
  * master's port and its events), device.c (the slave device), netlink.c
- * (link kind "ipvlan"), kind.c (the API exported to ipvtap.ko), core.c
- * (switching), addr.c (the address table), mcast.c, l3s.c, learn.c.
+ * (link kind "ipvlan"), kind.c (the API exported to ipvtap.ko), genl.c
+ * (the address table's dump), core.c (switching), addr.c (the address
+ * table), mcast.c, l3s.c, learn.c.
  */
 
 #include <linux/module.h>
@@ -25,17 +26,17 @@ static int __init ipvl_module_init(void)
 	err = ipvl_l3s_init();
 	if (err)
 		goto err_l3s;
-	err = ipvl_learn_proc_init();
+	err = ipvl_genl_init();
 	if (err)
-		goto err_proc;
+		goto err_genl;
 	err = ipvl_link_register();
 	if (err)
 		goto err_link;
 	return 0;
 
 err_link:
-	ipvl_learn_proc_exit();
-err_proc:
+	ipvl_genl_exit();
+err_genl:
 	ipvl_l3s_exit();
 err_l3s:
 	ipvl_addr_notifiers_unregister();
@@ -48,7 +49,7 @@ static void __exit ipvl_module_exit(void)
 {
 	/* Deletes every slave, and with the last one each port. */
 	ipvl_link_unregister();
-	ipvl_learn_proc_exit();
+	ipvl_genl_exit();
 	ipvl_l3s_exit();
 	ipvl_addr_notifiers_unregister();
 	ipvl_port_notifier_unregister();

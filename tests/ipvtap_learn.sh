@@ -79,16 +79,17 @@ peer_pings() {
 	ip netns exec "$NS_OUT" ping -c 3 -i 0.3 -W 2 "$1"
 }
 
-# addr_is DEV ADDR ORIGIN|absent: /proc/net/ipvlan_addrs of the host netns.
+# addr_is DEV ADDR ORIGIN|absent: the address table of the host netns
+# (ipvlanctl addrs).
 addr_is() {
 	local got
 
 	# shellcheck disable=SC2016 # awk program
-	got=$(ip netns exec "$NS_HOST" awk -v d="$1" -v a="$2" \
-		'$2 == d && $4 == a { print $5 }' /proc/net/ipvlan_addrs)
+	got=$(ip netns exec "$NS_HOST" "$CTL" addrs | awk -v d="$1" -v a="$2" \
+		'$2 == d && $4 == a { print $5 }')
 	[ "${got:-absent}" = "$3" ] && return 0
 	echo "$1 $2: '${got:-absent}', want '$3'"
-	ip netns exec "$NS_HOST" cat /proc/net/ipvlan_addrs
+	ip netns exec "$NS_HOST" "$CTL" addrs
 	return 1
 }
 

@@ -13,7 +13,7 @@
 #    backend joined by a hub to a UDP socket on 127.0.0.1 in NS_HOST
 #    (-netdev dgram); tools/tapguest --udp plays the guest on that socket
 #    (192.0.2.1/24, 2001:db8::1/64, the master's MAC). Pings both ways,
-#    IPv4 and IPv6; the addresses show as learned in /proc/net/ipvlan_addrs;
+#    IPv4 and IPv6; the addresses show as learned in `ipvlanctl addrs`;
 #    the guest restarts as 192.0.2.2: the new address works, and with
 #    `ipvlanctl set DEV learn-timeout 3` the old one ages out.
 # 2. Booted guest: the Debian kernel + a busybox initramfs built here
@@ -185,7 +185,7 @@ learned() {
 	local dev=$1 out a
 
 	shift
-	out=$(ip netns exec "$NS_HOST" cat /proc/net/ipvlan_addrs) || return 1
+	out=$(ip netns exec "$NS_HOST" "$CTL" addrs) || return 1
 	for a in "$@"; do
 		awk -v d="$dev" -v a="$a" \
 			'$2 == d && $4 == a && $5 == "learned" { f = 1 } END { exit !f }' \
@@ -200,7 +200,7 @@ learned() {
 not_listed() {
 	local out
 
-	out=$(ip netns exec "$NS_HOST" cat /proc/net/ipvlan_addrs) || return 1
+	out=$(ip netns exec "$NS_HOST" "$CTL" addrs) || return 1
 	awk -v d="$1" -v a="$2" '$2 == d && $4 == a { f = 1 } END { exit f }' \
 		<<<"$out" && return 0
 	echo "$2 still listed on $1:"
@@ -358,7 +358,7 @@ old_ages_out() {
 	kill "$ppid" 2>/dev/null
 	wait "$ppid" 2>/dev/null
 	serve_stop
-	ip netns exec "$NS_HOST" cat /proc/net/ipvlan_addrs
+	ip netns exec "$NS_HOST" "$CTL" addrs
 	return "$rc"
 }
 

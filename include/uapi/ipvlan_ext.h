@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
 /*
- * Extensions of this ipvlan/ipvtap implementation to the IFLA_INFO_DATA
- * attributes of link kinds "ipvlan" and "ipvtap".
+ * Extensions of this ipvlan/ipvtap implementation: attributes of
+ * IFLA_INFO_DATA for link kinds "ipvlan" and "ipvtap", and a generic
+ * netlink family for the address table.
  *
  * Upstream defines IFLA_IPVLAN_MODE (1) and IFLA_IPVLAN_FLAGS (2); they
  * keep their numbers and meaning. The extensions start at 40, clear of
@@ -76,5 +77,50 @@ enum {
 #define IPVLAN_X_LEARN_TIMEOUT_LIMIT	86400
 #define IPVLAN_X_MC_QUEUE_LEN_DEFAULT	1000
 #define IPVLAN_X_MC_QUEUE_LEN_LIMIT	65536
+
+/*
+ * The address table: generic netlink family IPVLAN_GENL_NAME.
+ *
+ * IPVLAN_CMD_ADDR_GET with NLM_F_DUMP lists the addresses of the ipvlan and
+ * ipvtap slaves in the requester's network namespace (the namespace a
+ * slave is in, which may differ from its master's), configured or
+ * learned, one message per address. IPVLAN_ADDR_A_IFINDEX in the request
+ * limits the dump to that slave (ENODEV if there is none, EOPNOTSUPP if it
+ * is not an ipvlan/ipvtap device). Anyone may dump. A dump that spans
+ * several reads is not a snapshot: addresses may come and go meanwhile.
+ *
+ * Why not a list inside RTM_GETLINK: a slave may hold thousands of
+ * addresses, learned from softirq without RTNL, so no size computed
+ * beforehand would bound the link message, and every RTM_NEWLINK
+ * notification would carry the list to every listener (iproute2, systemd-
+ * networkd, Docker). A family of its own is invisible to them.
+ */
+#define IPVLAN_GENL_NAME	"ipvlan"
+#define IPVLAN_GENL_VERSION	1
+
+enum {
+	IPVLAN_CMD_UNSPEC,
+	IPVLAN_CMD_ADDR_GET,		/* dump only; replies carry this cmd */
+	__IPVLAN_CMD_MAX
+};
+
+#define IPVLAN_CMD_MAX (__IPVLAN_CMD_MAX - 1)
+
+enum {
+	IPVLAN_ADDR_A_UNSPEC,
+	IPVLAN_ADDR_A_IFINDEX,		/* u32: the slave (request: filter) */
+	IPVLAN_ADDR_A_INET,		/* 4 bytes, network order: IPv4 address */
+	IPVLAN_ADDR_A_INET6,		/* 16 bytes: IPv6 address */
+	IPVLAN_ADDR_A_ORIGIN,		/* u8: IPVLAN_ADDR_ORIGIN_* */
+	IPVLAN_ADDR_A_AGE_MS,		/* u32: ms since last used, 0 if configured */
+	__IPVLAN_ADDR_A_MAX
+};
+
+#define IPVLAN_ADDR_A_MAX (__IPVLAN_ADDR_A_MAX - 1)
+
+enum {
+	IPVLAN_ADDR_ORIGIN_CONFIGURED,	/* on the slave, by the host */
+	IPVLAN_ADDR_ORIGIN_LEARNED,	/* from the guest's own traffic */
+};
 
 #endif /* _UAPI_IPVLAN_EXT_H */

@@ -2,9 +2,11 @@
 /*
  * ipvlanctl: show and set the extensions of ipvlan/ipvtap links that
  * iproute2 does not know (guest address learning, the multicast backlog,
- * see include/uapi/ipvlan_ext.h), over raw rtnetlink.
+ * see include/uapi/ipvlan_ext.h), over raw rtnetlink, and the address
+ * table, from generic netlink family "ipvlan".
  *
  *   ipvlanctl show [DEV] [--json]
+ *   ipvlanctl addrs [DEV]
  *   ipvlanctl set DEV [learn on|off] [learn-max N] [learn-timeout SEC]
  *                     [flush] [mc-queue-len N]
  *   ipvlanctl help
@@ -23,6 +25,8 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <arpa/inet.h>
+#include <linux/genetlink.h>
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -33,7 +37,6 @@
 #define NETLINK_EXT_ACK		11
 #endif
 
-#define ADDRS_FILE		"/proc/net/ipvlan_addrs"
 #define NL_RECV_SIZE		65536
 #define KIND_SIZE		16
 
@@ -72,7 +75,7 @@ struct link_list {
 	size_t		cap;
 };
 
-/* One line of /proc/net/ipvlan_addrs. */
+/* One entry of the address table dump. */
 struct addr {
 	int		ifindex;
 	char		family[8];
@@ -84,7 +87,8 @@ struct addr {
 struct addr_list {
 	struct addr	*v;
 	size_t		n;
-	bool		available;
+	size_t		cap;
+	bool		available;	/* the kernel has the family */
 };
 
 /* The error of a request, with the kernel's extended ack. */
@@ -98,6 +102,13 @@ struct req {
 	struct nlmsghdr		nh;
 	struct ifinfomsg	ifi;
 	char			attrs[512];
+};
+
+/* A generic netlink request. */
+struct greq {
+	struct nlmsghdr		nh;
+	struct genlmsghdr	g;
+	char			attrs[64];
 };
 
 static const char * const stat_names[IPVLAN_X_STATS_MAX + 1] = {
@@ -130,22 +141,41 @@ static void req_init(struct req *req, __u16 type, __u16 flags)
 	req->ifi.ifi_family = AF_UNSPEC;
 }
 
-static struct rtattr *req_put(struct req *req, unsigned short type,
-			      const void *data, unsigned short len)
+/* Append an attribute to the message at @nh, of @size bytes at most. */
+static struct rtattr *nl_put(struct nlmsghdr *nh, size_t size,
+			     unsigned short type, const void *data,
+			     unsigned short len)
 {
 	struct rtattr *rta;
 
-	if (NLMSG_ALIGN(req->nh.nlmsg_len) + RTA_SPACE(len) > sizeof(*req)) {
+	if (NLMSG_ALIGN(nh->nlmsg_len) + RTA_SPACE(len) > size) {
 		fprintf(stderr, "%s: request too large\n", prog);
 		exit(1);
 	}
-	rta = (struct rtattr *)((char *)req + NLMSG_ALIGN(req->nh.nlmsg_len));
+	rta = (struct rtattr *)((char *)nh + NLMSG_ALIGN(nh->nlmsg_len));
 	rta->rta_type = type;
 	rta->rta_len = RTA_LENGTH(len);
 	if (len)
 		memcpy(RTA_DATA(rta), data, len);
-	req->nh.nlmsg_len = NLMSG_ALIGN(req->nh.nlmsg_len) + RTA_SPACE(len);
+	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_SPACE(len);
 	return rta;
+}
+
+static struct rtattr *req_put(struct req *req, unsigned short type,
+			      const void *data, unsigned short len)
+{
+	return nl_put(&req->nh, sizeof(*req), type, data, len);
+}
+
+static void greq_init(struct greq *req, __u16 family, __u8 cmd, __u8 version,
+		      __u16 flags)
+{
+	memset(req, 0, sizeof(*req));
+	req->nh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	req->nh.nlmsg_type = family;
+	req->nh.nlmsg_flags = NLM_F_REQUEST | flags;
+	req->g.cmd = cmd;
+	req->g.version = version;
 }
 
 static void req_nest_end(struct req *req, struct rtattr *nest)
@@ -252,11 +282,11 @@ static void parse_err(const struct nlmsghdr *nh, struct nl_err *ne)
 
 /* ------------------------------------------------- netlink: exchange */
 
-static int nl_open(void)
+static int nl_open(int protocol)
 {
 	int fd, one = 1;
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
 	if (fd < 0) {
 		fprintf(stderr, "%s: netlink socket: %s\n", prog,
 			strerror(errno));
@@ -275,7 +305,7 @@ typedef int (*nl_cb)(const struct nlmsghdr *nh, void *arg);
  * Return: 0 when the exchange completed (see ne->error), -1 on a local
  * error (reported).
  */
-static int nl_talk(int fd, struct req *req, nl_cb cb, void *arg,
+static int nl_talk(int fd, struct nlmsghdr *req, nl_cb cb, void *arg,
 		   struct nl_err *ne)
 {
 	static char buf[NL_RECV_SIZE];
@@ -285,8 +315,8 @@ static int nl_talk(int fd, struct req *req, nl_cb cb, void *arg,
 	ne->error = 0;
 	ne->msg[0] = '\0';
 	ne->offs = -1;
-	req->nh.nlmsg_seq = ++seq;
-	if (sendto(fd, req, req->nh.nlmsg_len, 0, (struct sockaddr *)&sa,
+	req->nlmsg_seq = ++seq;
+	if (sendto(fd, req, req->nlmsg_len, 0, (struct sockaddr *)&sa,
 		   sizeof(sa)) < 0) {
 		fprintf(stderr, "%s: netlink send: %s\n", prog,
 			strerror(errno));
@@ -319,7 +349,7 @@ static int nl_talk(int fd, struct req *req, nl_cb cb, void *arg,
 		}
 		for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, n);
 		     nh = NLMSG_NEXT(nh, n)) {
-			if (nh->nlmsg_seq != req->nh.nlmsg_seq)
+			if (nh->nlmsg_seq != req->nlmsg_seq)
 				continue;
 			if (nh->nlmsg_type == NLMSG_DONE) {
 				int err = 0;
@@ -466,7 +496,7 @@ static int get_links(int fd, const char *dev, struct link_list *ll)
 	} else {
 		req_init(&req, RTM_GETLINK, NLM_F_DUMP);
 	}
-	if (nl_talk(fd, &req, collect_link, ll, &ne))
+	if (nl_talk(fd, &req.nh, collect_link, ll, &ne))
 		return 1;
 	if (ne.error == ENODEV && dev) {
 		fprintf(stderr, "%s: cannot find device '%s'\n", prog, dev);
@@ -486,33 +516,126 @@ static int get_links(int fd, const char *dev, struct link_list *ll)
 
 /* ------------------------------------------------------ addresses */
 
-static void read_addrs(struct addr_list *al)
+/* CTRL_CMD_GETFAMILY's answer: the family's id. */
+static int family_id_cb(const struct nlmsghdr *nh, void *arg)
 {
-	size_t cap = 0;
-	char line[256];
-	FILE *f;
+	const struct rtattr *tb[CTRL_ATTR_MAX + 1];
+	const struct genlmsghdr *g = NLMSG_DATA(nh);
+
+	if (nh->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN))
+		return 0;
+	parse_attrs(tb, CTRL_ATTR_MAX,
+		    (const struct rtattr *)((const char *)g + GENL_HDRLEN),
+		    nh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN));
+	attr_get(tb[CTRL_ATTR_FAMILY_ID], arg, sizeof(__u16));
+	return 0;
+}
+
+/*
+ * The id of generic netlink family @name, 0 if the kernel has none.
+ * Return: 0, or 1 on an error (reported).
+ */
+static int family_id(int fd, const char *name, __u16 *id)
+{
+	struct nl_err ne;
+	struct greq req;
+
+	*id = 0;
+	greq_init(&req, GENL_ID_CTRL, CTRL_CMD_GETFAMILY, 1, NLM_F_ACK);
+	nl_put(&req.nh, sizeof(req), CTRL_ATTR_FAMILY_NAME, name,
+	       strlen(name) + 1);
+	if (nl_talk(fd, &req.nh, family_id_cb, id, &ne))
+		return 1;
+	if (ne.error == ENOENT)
+		return 0;
+	if (ne.error) {
+		print_nl_err("generic netlink family lookup", &ne);
+		return 1;
+	}
+	return 0;
+}
+
+static int collect_addr(const struct nlmsghdr *nh, void *arg)
+{
+	const struct rtattr *tb[IPVLAN_ADDR_A_MAX + 1];
+	struct addr_list *al = arg;
+	struct addr a = { 0 };
+	__u32 ifindex, age;
+	__u8 origin, ip[16];
+
+	if (nh->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN))
+		return 0;
+	parse_attrs(tb, IPVLAN_ADDR_A_MAX,
+		    (const struct rtattr *)((const char *)NLMSG_DATA(nh) +
+					    GENL_HDRLEN),
+		    nh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN));
+	if (!attr_get(tb[IPVLAN_ADDR_A_IFINDEX], &ifindex, sizeof(ifindex)) ||
+	    !attr_get(tb[IPVLAN_ADDR_A_ORIGIN], &origin, sizeof(origin)) ||
+	    !attr_get(tb[IPVLAN_ADDR_A_AGE_MS], &age, sizeof(age)))
+		return 0;
+	if (attr_get(tb[IPVLAN_ADDR_A_INET6], ip, 16))
+		snprintf(a.family, sizeof(a.family), "inet6");
+	else if (attr_get(tb[IPVLAN_ADDR_A_INET], ip, 4))
+		snprintf(a.family, sizeof(a.family), "inet");
+	else
+		return 0;
+	inet_ntop(a.family[4] ? AF_INET6 : AF_INET, ip, a.address,
+		  sizeof(a.address));
+	snprintf(a.origin, sizeof(a.origin), "%s",
+		 origin == IPVLAN_ADDR_ORIGIN_LEARNED ? "learned" :
+		 origin == IPVLAN_ADDR_ORIGIN_CONFIGURED ? "configured" :
+		 "unknown");
+	a.ifindex = ifindex;
+	a.age_ms = age;
+	if (al->n == al->cap) {
+		al->cap = al->cap ? 2 * al->cap : 16;
+		al->v = xrealloc(al->v, al->cap * sizeof(*al->v));
+	}
+	al->v[al->n++] = a;
+	return 0;
+}
+
+/*
+ * Dump the address table of the current netns (of slave @ifindex only,
+ * if not 0). Without the family (in-tree ipvlan) al->available is false.
+ * Return: 0, or 1 on an error (reported).
+ */
+static int get_addrs(int ifindex, struct addr_list *al)
+{
+	struct nl_err ne;
+	struct greq req;
+	__u16 id;
+	int fd, err = 1;
 
 	memset(al, 0, sizeof(*al));
-	f = fopen(ADDRS_FILE, "r");
-	if (!f)
-		return;
+	fd = nl_open(NETLINK_GENERIC);
+	if (fd < 0)
+		return 1;
+	if (family_id(fd, IPVLAN_GENL_NAME, &id))
+		goto out;
+	err = 0;
+	if (!id)
+		goto out;
 	al->available = true;
-	while (fgets(line, sizeof(line), f)) {
-		char ifname[IF_NAMESIZE];
-		struct addr a;
+	greq_init(&req, id, IPVLAN_CMD_ADDR_GET, IPVLAN_GENL_VERSION,
+		  NLM_F_DUMP);
+	if (ifindex) {
+		__u32 v = ifindex;
 
-		/* The header line does not parse. */
-		if (sscanf(line, "%d %15s %7s %63s %15s %lu", &a.ifindex,
-			   ifname, a.family, a.address, a.origin,
-			   &a.age_ms) != 6)
-			continue;
-		if (al->n == cap) {
-			cap = cap ? 2 * cap : 16;
-			al->v = xrealloc(al->v, cap * sizeof(*al->v));
-		}
-		al->v[al->n++] = a;
+		nl_put(&req.nh, sizeof(req), IPVLAN_ADDR_A_IFINDEX, &v,
+		       sizeof(v));
 	}
-	fclose(f);
+	err = 1;
+	if (nl_talk(fd, &req.nh, collect_addr, al, &ne))
+		goto out;
+	if (ne.error) {
+		print_nl_err("address table dump", &ne);
+		goto out;
+	}
+	err = 0;
+out:
+	close(fd);
+	return err;
 }
 
 /* ---------------------------------------------------------- show */
@@ -604,7 +727,8 @@ static void print_text(const struct link *l, const struct addr_list *al)
 	}
 
 	if (!al->available) {
-		printf("    addresses unavailable (no %s)\n", ADDRS_FILE);
+		printf("    addresses unavailable (no generic netlink family %s)\n",
+		       IPVLAN_GENL_NAME);
 		return;
 	}
 	for (i = 0; i < al->n; i++) {
@@ -780,14 +904,17 @@ static int cmd_show(int argc, char **argv)
 			dev = argv[i];
 	}
 
-	fd = nl_open();
+	fd = nl_open(NETLINK_ROUTE);
 	if (fd < 0)
 		return 1;
 	err = get_links(fd, dev, &ll);
 	close(fd);
 	if (err)
 		return err;
-	read_addrs(&al);
+	if (get_addrs(dev ? ll.v[0].ifindex : 0, &al)) {
+		free(ll.v);
+		return 1;
+	}
 
 	if (json)
 		printf("[");
@@ -802,6 +929,53 @@ static int cmd_show(int argc, char **argv)
 	if (json)
 		printf("%s]\n", ll.n ? "\n" : "");
 	free(ll.v);
+	free(al.v);
+	return 0;
+}
+
+/* The address table, one line each, like `ip -o`: for scripts. */
+static int cmd_addrs(int argc, char **argv)
+{
+	char name[IF_NAMESIZE];
+	struct link_list ll;
+	struct addr_list al;
+	int ifindex = 0;
+	size_t i;
+
+	if (argc > 1)
+		return usage_error("addrs: unexpected argument '%s'", argv[1]);
+	if (argc == 1) {
+		int fd, err;
+
+		if (argv[0][0] == '-')
+			return usage_error("addrs: unknown option '%s'",
+					   argv[0]);
+		fd = nl_open(NETLINK_ROUTE);
+		if (fd < 0)
+			return 1;
+		err = get_links(fd, argv[0], &ll);
+		close(fd);
+		if (err)
+			return err;
+		ifindex = ll.v[0].ifindex;
+		free(ll.v);
+	}
+	if (get_addrs(ifindex, &al))
+		return 1;
+	if (!al.available) {
+		fprintf(stderr,
+			"%s: no address table: the loaded ipvlan has no generic netlink family \"%s\"\n",
+			prog, IPVLAN_GENL_NAME);
+		return 1;
+	}
+	printf("ifindex ifname family address origin age_ms\n");
+	for (i = 0; i < al.n; i++) {
+		const struct addr *a = &al.v[i];
+
+		printf("%d %s %s %s %s %lu\n", a->ifindex,
+		       if_indextoname(a->ifindex, name) ? name : "?",
+		       a->family, a->address, a->origin, a->age_ms);
+	}
 	free(al.v);
 	return 0;
 }
@@ -928,7 +1102,7 @@ static int cmd_set(int argc, char **argv)
 	if (err)
 		return err;
 
-	fd = nl_open();
+	fd = nl_open(NETLINK_ROUTE);
 	if (fd < 0)
 		return 1;
 	err = get_links(fd, dev, &ll);
@@ -968,7 +1142,7 @@ static int cmd_set(int argc, char **argv)
 	req_nest_end(&req, data);
 	req_nest_end(&req, linkinfo);
 
-	if (nl_talk(fd, &req, NULL, NULL, &ne)) {
+	if (nl_talk(fd, &req.nh, NULL, NULL, &ne)) {
 		err = 1;
 		goto out;
 	}
@@ -995,6 +1169,7 @@ static void print_help(FILE *f)
 {
 	fprintf(f,
 		"usage: %s show [DEV] [--json]\n"
+		"       %s addrs [DEV]\n"
 		"       %s set DEV [learn on|off] [learn-max N] [learn-timeout SEC]\n"
 		"                  [flush] [mc-queue-len N]\n"
 		"       %s help\n"
@@ -1007,6 +1182,9 @@ static void print_help(FILE *f)
 		"                  learned, age of learned ones) of every\n"
 		"                  ipvlan/ipvtap device, or of DEV only\n"
 		"  --json          one JSON array of objects\n"
+		"  addrs           the address table of the namespace (or of\n"
+		"                  DEV), one line each: ifindex ifname family\n"
+		"                  address origin age_ms (0 if configured)\n"
 		"  learn on|off    learn the guest's addresses from its traffic\n"
 		"                  (default: on for ipvtap, off for ipvlan)\n"
 		"  learn-max N     learned addresses kept, %d..%d (default %d)\n"
@@ -1019,7 +1197,7 @@ static void print_help(FILE *f)
 		"                  1..%d (default %d)\n"
 		"\n"
 		"Exit status: 0 success, 1 error, 2 usage error.\n",
-		prog, prog, prog, 1, IPVLAN_X_LEARN_MAX_LIMIT,
+		prog, prog, prog, prog, 1, IPVLAN_X_LEARN_MAX_LIMIT,
 		IPVLAN_X_LEARN_MAX_DEFAULT, IPVLAN_X_LEARN_TIMEOUT_LIMIT,
 		IPVLAN_X_LEARN_TIMEOUT_DEFAULT, IPVLAN_X_MC_QUEUE_LEN_LIMIT,
 		IPVLAN_X_MC_QUEUE_LEN_DEFAULT);
@@ -1038,6 +1216,8 @@ int main(int argc, char **argv)
 		return cmd_show(argc - 2, argv + 2);
 	if (!strcmp(cmd, "set"))
 		return cmd_set(argc - 2, argv + 2);
+	if (!strcmp(cmd, "addrs"))
+		return cmd_addrs(argc - 2, argv + 2);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "-h") ||
 	    !strcmp(cmd, "--help")) {
 		print_help(stdout);
