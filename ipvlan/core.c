@@ -4,17 +4,15 @@
  *
  * Slaves share the master's MAC, so frames are switched on L3 addresses:
  * the ARP target/sender, the IPv4 or IPv6 destination/source, or the target
- * of an IPv6 neighbour solicitation. Headers are read with
- * skb_header_pointer(), never trusted to be in the linear area.
+ * of an IPv6 neighbour solicitation. Headers are read by parse.c, under
+ * its rules.
  *
  * Everything here runs under RCU (rx handler, ndo_start_xmit).
  */
 
 #include <linux/etherdevice.h>
-#include <linux/if_arp.h>
 #include <linux/ip.h>
 #include <linux/ipv6.h>
-#include <linux/icmpv6.h>
 #include <net/ip.h>
 #include <net/ip6_route.h>
 #include <net/ndisc.h>
@@ -24,108 +22,38 @@
 
 /* An L3 address pulled out of a frame. */
 struct ipvl_l3addr {
-	union {
-		struct in6_addr	ip6;
-		__be32		ip4;
-	};
-	bool			is_v6;
+	union ipvl_ip	ip;
+	bool		is_v6;
 };
-
-/* ARP payload for Ethernet/IPv4, after struct arphdr. */
-struct ipvl_arp_eth_ip4 {
-	u8	sha[ETH_ALEN];
-	u8	sip[4];
-	u8	tha[ETH_ALEN];
-	u8	tip[4];
-} __packed;
-
-static bool ipvl_arp_addr(const struct sk_buff *skb, unsigned int off,
-			  bool dst, struct ipvl_l3addr *out)
-{
-	struct ipvl_arp_eth_ip4 _body;
-	const struct ipvl_arp_eth_ip4 *body;
-	struct arphdr _arp;
-	const struct arphdr *arp;
-
-	arp = skb_header_pointer(skb, off, sizeof(_arp), &_arp);
-	if (!arp || arp->ar_hln != ETH_ALEN || arp->ar_pln != 4 ||
-	    arp->ar_pro != htons(ETH_P_IP))
-		return false;
-	body = skb_header_pointer(skb, off + sizeof(_arp), sizeof(_body),
-				  &_body);
-	if (!body)
-		return false;
-	memcpy(&out->ip4, dst ? body->tip : body->sip, sizeof(out->ip4));
-	out->is_v6 = false;
-	return true;
-}
-
-static bool ipvl_ipv4_addr(const struct sk_buff *skb, unsigned int off,
-			   bool dst, struct ipvl_l3addr *out)
-{
-	const struct iphdr *iph;
-	struct iphdr _iph;
-
-	iph = skb_header_pointer(skb, off, sizeof(_iph), &_iph);
-	if (!iph || iph->version != 4 || iph->ihl < 5)
-		return false;
-	out->ip4 = dst ? iph->daddr : iph->saddr;
-	out->is_v6 = false;
-	return true;
-}
-
-static bool ipvl_ipv6_addr(const struct sk_buff *skb, unsigned int off,
-			   bool dst, struct ipvl_l3addr *out)
-{
-	const struct ipv6hdr *ip6h;
-	struct ipv6hdr _ip6h;
-
-	ip6h = skb_header_pointer(skb, off, sizeof(_ip6h), &_ip6h);
-	if (!ip6h || ip6h->version != 6)
-		return false;
-	out->ip6 = dst ? ip6h->daddr : ip6h->saddr;
-	out->is_v6 = true;
-
-	/*
-	 * A neighbour solicitation is about its target: it is sent from ::
-	 * during DAD, and its destination may be the solicited-node group.
-	 */
-	if (ip6h->nexthdr == IPPROTO_ICMPV6 &&
-	    (dst || ipv6_addr_any(&ip6h->saddr))) {
-		const struct nd_msg *ns;
-		struct nd_msg _ns;
-
-		ns = skb_header_pointer(skb, off + sizeof(_ip6h), sizeof(_ns),
-					&_ns);
-		if (ns && ns->icmph.icmp6_type == NDISC_NEIGHBOUR_SOLICITATION)
-			out->ip6 = ns->target;
-	}
-	return true;
-}
 
 /*
  * Read the address to switch on from a frame whose L3 header starts @off
- * bytes after skb->data and whose ethertype is @proto.
+ * bytes after skb->data and whose ethertype is @proto: its destination
+ * (@dst) or its source. A neighbour solicitation is about its target: its
+ * destination may be the solicited-node group, and during DAD it is sent
+ * from ::.
  */
 static bool ipvl_l3_addr(const struct sk_buff *skb, unsigned int off,
 			 __be16 proto, bool dst, struct ipvl_l3addr *out)
 {
-	switch (proto) {
-	case htons(ETH_P_ARP):
-		return ipvl_arp_addr(skb, off, dst, out);
-	case htons(ETH_P_IP):
-		return ipvl_ipv4_addr(skb, off, dst, out);
-	case htons(ETH_P_IPV6):
-		return ipvl_ipv6_addr(skb, off, dst, out);
-	}
-	return false;
+	struct ipvl_l3hdr h;
+
+	if (!ipvl_parse_l3(skb, off, proto, &h))
+		return false;
+	out->is_v6 = h.is_v6;
+	if (h.nd_type == NDISC_NEIGHBOUR_SOLICITATION &&
+	    (dst || ipv6_addr_any(&h.src.ip6)))
+		out->ip.ip6 = h.nd_target;
+	else
+		out->ip = dst ? h.dst : h.src;
+	return true;
 }
 
 /* The running slave owning @ip, or NULL. Caller holds RCU. */
 static struct ipvl_dev *ipvl_owner(struct ipvl_port *port,
 				   const struct ipvl_l3addr *ip)
 {
-	struct ipvl_addr *a = ipvl_addr_lookup(port, &ip->ip6, ip->is_v6);
+	struct ipvl_addr *a = ipvl_addr_lookup(port, &ip->ip, ip->is_v6);
 
 	if (!a || !netif_running(a->slave->dev))
 		return NULL;

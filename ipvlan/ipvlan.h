@@ -169,6 +169,25 @@ static inline void ipvl_count_rx(struct ipvl_dev *slave, unsigned int len,
 	}
 }
 
+/* An IPv4 or IPv6 address; which one is said beside it. */
+union ipvl_ip {
+	struct in6_addr	ip6;
+	__be32		ip4;
+};
+
+/* The addresses of a frame's L3 header (parse.c). */
+struct ipvl_l3hdr {
+	union ipvl_ip	src;		/* ARP: sender */
+	union ipvl_ip	dst;		/* ARP: target */
+	struct in6_addr	nd_target;	/* valid if nd_type */
+	u8		nd_type;	/* NS or NA (NDISC_*), or 0 */
+	bool		is_v6;
+};
+
+/* parse.c */
+bool ipvl_parse_l3(const struct sk_buff *skb, unsigned int off, __be16 proto,
+		   struct ipvl_l3hdr *h);
+
 /* core.c */
 rx_handler_result_t ipvl_handle_frame(struct sk_buff **pskb);
 netdev_tx_t ipvl_start_xmit(struct sk_buff *skb, struct net_device *dev);

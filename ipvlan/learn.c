@@ -10,9 +10,7 @@
  */
 
 #include <linux/etherdevice.h>
-#include <linux/if_arp.h>
 #include <linux/inetdevice.h>
-#include <linux/ip.h>
 #include <linux/ipv6.h>
 #include <net/addrconf.h>
 #include <net/ndisc.h>
@@ -23,76 +21,27 @@
 
 /* Up to two addresses a frame speaks for (IPv6 source + NA target). */
 struct ipvl_srcs {
-	union {
-		struct in6_addr	ip6;
-		__be32		ip4;
-	} a[2];
-	unsigned int		n;
-	bool			is_v6;
+	union ipvl_ip	a[2];
+	unsigned int	n;
+	bool		is_v6;
 };
 
-static void ipvl_srcs_add4(struct ipvl_srcs *s, __be32 ip)
-{
-	s->a[s->n++].ip4 = ip;
-	s->is_v6 = false;
-}
-
-static void ipvl_srcs_add6(struct ipvl_srcs *s, const struct in6_addr *ip)
-{
-	s->a[s->n++].ip6 = *ip;
-	s->is_v6 = true;
-}
-
-/* Collect the source addresses of a frame sent by a guest. */
+/*
+ * Collect the source addresses of a frame sent by a guest: the ARP sender,
+ * the IPv4/IPv6 source, and the target of a neighbour advertisement (the
+ * guest announces it owns it).
+ */
 static void ipvl_learn_srcs(const struct sk_buff *skb, struct ipvl_srcs *s)
 {
-	unsigned int off = ETH_HLEN;
+	struct ipvl_l3hdr h;
 
 	s->n = 0;
-	switch (eth_hdr(skb)->h_proto) {
-	case htons(ETH_P_ARP): {
-		const struct arphdr *arp;
-		struct arphdr _arp;
-		__be32 sip;
-
-		arp = skb_header_pointer(skb, off, sizeof(_arp), &_arp);
-		if (!arp || arp->ar_hln != ETH_ALEN || arp->ar_pln != 4 ||
-		    arp->ar_pro != htons(ETH_P_IP))
-			return;
-		if (skb_copy_bits(skb, off + sizeof(*arp) + ETH_ALEN, &sip,
-				  sizeof(sip)))
-			return;
-		ipvl_srcs_add4(s, sip);
+	if (!ipvl_parse_l3(skb, ETH_HLEN, eth_hdr(skb)->h_proto, &h))
 		return;
-	}
-	case htons(ETH_P_IP): {
-		const struct iphdr *iph;
-		struct iphdr _iph;
-
-		iph = skb_header_pointer(skb, off, sizeof(_iph), &_iph);
-		if (iph && iph->version == 4 && iph->ihl >= 5)
-			ipvl_srcs_add4(s, iph->saddr);
-		return;
-	}
-	case htons(ETH_P_IPV6): {
-		const struct ipv6hdr *ip6h;
-		struct ipv6hdr _ip6h;
-		const struct nd_msg *na;
-		struct nd_msg _na;
-
-		ip6h = skb_header_pointer(skb, off, sizeof(_ip6h), &_ip6h);
-		if (!ip6h || ip6h->version != 6)
-			return;
-		ipvl_srcs_add6(s, &ip6h->saddr);
-		if (ip6h->nexthdr != IPPROTO_ICMPV6)
-			return;
-		na = skb_header_pointer(skb, off + sizeof(_ip6h), sizeof(_na),
-					&_na);
-		if (na && na->icmph.icmp6_type == NDISC_NEIGHBOUR_ADVERTISEMENT)
-			ipvl_srcs_add6(s, &na->target);
-		return;
-	}
-	}
+	s->is_v6 = h.is_v6;
+	s->a[s->n++] = h.src;
+	if (h.nd_type == NDISC_NEIGHBOUR_ADVERTISEMENT)
+		s->a[s->n++].ip6 = h.nd_target;
 }
 
 /* Unspecified, multicast, broadcast, loopback and similar: never learned. */
