@@ -192,12 +192,17 @@ rx_handler_result_t ipvl_handle_frame(struct sk_buff **pskb)
 
 /* Transmit path --------------------------------------------------------- */
 
-/* Deliver a frame sent by a slave to a sibling slave. */
-static int ipvl_tx_to_slave(struct sk_buff *skb, struct ipvl_dev *to)
+/* Deliver a frame sent by a slave to a sibling slave, unless private. */
+static int ipvl_tx_to_slave(struct sk_buff *skb, struct ipvl_dev *to,
+			    u16 flags)
 {
 	unsigned int len = skb->len;
 	int ret;
 
+	if (flags & IPVLAN_F_PRIVATE) {
+		kfree_skb(skb);
+		return NET_XMIT_DROP;
+	}
 	skb = skb_share_check(skb, GFP_ATOMIC);
 	if (!skb) {
 		ipvl_count_rx(to, len, false, false);
@@ -226,13 +231,8 @@ static int ipvl_tx_l2(struct sk_buff *skb, struct ipvl_dev *slave)
 		/* Addressed to our shared MAC: a sibling or the master. */
 		if (ipvl_l3_addr(skb, ETH_HLEN, eth->h_proto, true, &ip)) {
 			to = ipvl_owner(port, &ip);
-			if (to) {
-				if (flags & IPVLAN_F_PRIVATE) {
-					kfree_skb(skb);
-					return NET_XMIT_DROP;
-				}
-				return ipvl_tx_to_slave(skb, to);
-			}
+			if (to)
+				return ipvl_tx_to_slave(skb, to, flags);
 		}
 		skb = skb_share_check(skb, GFP_ATOMIC);
 		if (!skb)
@@ -355,13 +355,8 @@ static int ipvl_tx_l3(struct sk_buff *skb, struct ipvl_dev *slave)
 	if (!(flags & IPVLAN_F_VEPA) &&
 	    ipvl_l3_addr(skb, ETH_HLEN, eth_hdr(skb)->h_proto, true, &ip)) {
 		to = ipvl_owner(port, &ip);
-		if (to) {
-			if (flags & IPVLAN_F_PRIVATE) {
-				kfree_skb(skb);
-				return NET_XMIT_DROP;
-			}
-			return ipvl_tx_to_slave(skb, to);
-		}
+		if (to)
+			return ipvl_tx_to_slave(skb, to, flags);
 	}
 	return ipvl_tx_routed(skb, slave);
 }
