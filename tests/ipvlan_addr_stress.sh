@@ -41,12 +41,12 @@ done
 
 ktap_plan 16
 
-ns_create_many NS_HOST:h
+ns_create --bare NS_HOST:h
 names=()
 for ((i = 1; i <= N; i++)); do
 	names+=("NS_S$i:s$i")
 done
-ns_create_many "${names[@]}"
+ns_create --bare "${names[@]}"
 NS=("")
 for ((i = 1; i <= N; i++)); do
 	v=NS_S$i

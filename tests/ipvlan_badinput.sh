@@ -77,7 +77,7 @@ declare -A NO_MSG_POSSIBLE=(
 
 ktap_plan 81
 
-ns_create NS host
+ns_create NS:host
 ns_batch "$NS" <<EOF || ktap_bail "cannot build the topology"
 link add m0 type veth peer name p0
 link set m0 up

@@ -12,7 +12,7 @@ require_ipvlan
 
 ktap_plan 13
 
-ns_create NS host
+ns_create NS:host
 ip -n "$NS" link add m0 type veth peer name p0 || ktap_bail "cannot create veth"
 ip -n "$NS" link set m0 up
 ip -n "$NS" link set p0 up

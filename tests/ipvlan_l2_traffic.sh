@@ -25,18 +25,6 @@ check "slave -> outside IPv6 ping" wait_ping "$S3" "$OUT6"
 check "outside -> slave IPv4 ping" wait_ping "$NS_OUT" "$NET4.2"
 check "outside -> slave IPv6 ping" wait_ping "$NS_OUT" "$NET6:1"
 
-# neigh_is NS ADDR MAC: NS resolved ADDR (ARP or ND) to MAC.
-neigh_is() {
-	local got
-
-	got=$(ip -n "$1" neigh show "$2" |
-		awk '{ for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1) }')
-	[ "$got" = "$3" ] && return 0
-	echo "neighbour $2 in $1: '$got', want '$3'"
-	ip -n "$1" neigh show
-	return 1
-}
-
 check "outside's ARP entry for a slave IPv4 is the master's MAC" \
 	neigh_is "$NS_OUT" "$NET4.2" "$MASTER_MAC"
 check "outside's ND entry for a slave IPv6 is the master's MAC" \

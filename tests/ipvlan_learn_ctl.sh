@@ -38,7 +38,7 @@ require_ipvlan
 CTL=$IPVTAP_REPO/tools/ipvlanctl/ipvlanctl
 [ -x "$CTL" ] || ktap_skip_all "tools/ipvlanctl/ipvlanctl not built (make tools)"
 
-ns_create NS host
+ns_create NS:host
 ip -n "$NS" link add m0 type veth peer name p0 || ktap_bail "cannot create veth"
 ip -n "$NS" link set m0 up
 ip -n "$NS" link set p0 up

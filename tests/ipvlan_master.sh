@@ -44,7 +44,7 @@ declare -A EXPECT=(
 
 ktap_plan 31
 
-ns_create_many O:o H:h H2:h2 A:a B:b D:d T:t
+ns_create --bare O:o H:h H2:h2 A:a B:b D:d T:t
 
 ns_batch "$H" <<EOF || ktap_bail "cannot build the host namespace"
 link set lo up
@@ -294,7 +294,7 @@ check "s1, s2 stay in the old namespace, reporting link-netns" \
 # --------------------------------------------------- netns deletion
 
 # s4 (198.51.100.14) goes with its namespace; then its address is free.
-ns_del_many "$D"
+ns_del "$D"
 take_s4_addr() {
 	ip -n "$B" addr add 198.51.100.14/24 dev s3
 }
@@ -311,7 +311,7 @@ all_gone() {
 		! ip -n "$B" link show dev s3 >/dev/null 2>&1 &&
 		! ip -n "$T" link show dev t1 >/dev/null 2>&1
 }
-ns_del_many "$H2"
+ns_del "$H2"
 check "deleting the masters' namespace deletes every slave in every namespace" \
 	wait_for 10 all_gone
 

@@ -194,7 +194,7 @@ run_combo() {
 	local ns_s
 
 	tag=${mode}${flag:0:1}
-	ns_create_many out:"$tag-o" host:"$tag-h" s1:"$tag-1" s2:"$tag-2"
+	ns_create --bare out:"$tag-o" host:"$tag-h" s1:"$tag-1" s2:"$tag-2"
 	ns_s=("" "$s1" "$s2")
 	for i in 1 2; do
 		if [ "$mode" = l2 ]; then
@@ -324,7 +324,7 @@ run_combo() {
 		T_OUT=$out T_HOST=$host T_S1=$s1 T_S2=$s2
 		T_A4=("" "${a4[1]}" "${a4[2]}")
 	else
-		ns_del_many "$host" "$s1" "$s2" "$out"
+		ns_del "$host" "$s1" "$s2" "$out"
 	fi
 }
 
@@ -363,7 +363,7 @@ switch_steps() {
 			skip "$c: host nf input sees outside->slave v4" "nft not installed"
 		fi
 	done
-	ns_del_many "$T_HOST" "$T_S1" "$T_S2" "$T_OUT"
+	ns_del "$T_HOST" "$T_S1" "$T_S2" "$T_OUT"
 }
 
 # nf_count NS FAMILY SADDR DADDR: packets counted by the input-hook rule

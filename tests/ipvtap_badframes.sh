@@ -7,7 +7,7 @@
 # tap) bogus virtio-net GSO metadata, plus BADFRAMES_RANDOM random
 # mutations per run, along every path of the driver that parses headers:
 #
-#  - "peer":   AF_PACKET on p0, the veth peer of the master m0, so the
+#  - "peer":   AF_PACKET on o0, the veth peer of the master m0, so the
 #              frames hit the master's rx_handler (l2, l3) or the l3s
 #              netfilter hook; unicast to slave s1's addresses. In l2 a
 #              second run goes to the ipvtap's address while its tap is
@@ -64,11 +64,6 @@ TMP=$(mktemp -d) || ktap_bail "mktemp failed"
 defer "rm -rf '$TMP'"
 
 # ------------------------------------------------------------ helpers
-
-# stat_of NS DEV COUNTER
-stat_of() {
-	ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3" 2>/dev/null || echo 0
-}
 
 # ext_of NS DEV NAME: one of our extension counters (ipvlanctl), 0 if none.
 ext_of() {
@@ -156,17 +151,8 @@ all_sent() {
 # ------------------------------------------------------------ topology
 
 NS_S1='' NS_S2=''
-ns_create NS_OUT out
-ns_create NS_HOST host
-ns_create NS_S1 s1
-ns_create NS_S2 s2
-ip -n "$NS_HOST" link add m0 type veth peer name p0 netns "$NS_OUT" ||
-	ktap_bail "cannot create the veth master"
-ip -n "$NS_HOST" link set m0 up
-ip -n "$NS_OUT" link set p0 up
-ip -n "$NS_OUT" addr add "$OUT4/24" dev p0
-ip -n "$NS_OUT" addr add "$OUT6/64" dev p0 nodad
-MASTER_MAC=$(dev_mac "$NS_HOST" m0)
+setup_master
+ns_create NS_S1:s1 NS_S2:s2
 for i in 1 2; do
 	ns=NS_S$i
 	add_ipvlan "$NS_HOST" m0 "s$i" mode l2 || ktap_bail "cannot create s$i"
@@ -185,13 +171,7 @@ elif out=$(ip -n "$NS_HOST" link add link m0 name ipvt0 type ipvtap mode l2 2>&1
 	ip -n "$NS_HOST" addr add "$GUEST4/24" dev ipvt0
 	ip -n "$NS_HOST" addr add "$GUEST6/64" dev ipvt0 nodad
 	ip -n "$NS_HOST" link set ipvt0 up
-	IFINDEX=$(ip netns exec "$NS_HOST" cat /sys/class/net/ipvt0/ifindex)
-	TAP=/dev/tap$IFINDEX
-	if [ ! -c "$TAP" ]; then
-		devno=$(ip netns exec "$NS_HOST" cat "/sys/class/net/ipvt0/tap$IFINDEX/dev")
-		mknod "$TAP" c "${devno%%:*}" "${devno##*:}" && defer "rm -f '$TAP'"
-	fi
-	[ -c "$TAP" ] && HAVE_TAP=1 || TAP_WHY="no $TAP"
+	if tap_node "$NS_HOST" ipvt0; then HAVE_TAP=1; else TAP_WHY="no $TAP"; fi
 	# Delete it before the namespace goes: /dev/tapN names are global.
 	defer "ip -n '$NS_HOST' link del ipvt0"
 else
@@ -220,7 +200,7 @@ peer() {
 	snapshot "$NS_S2" s2 >>"$b"
 	snapshot "$NS_HOST" m0 >>"$b"
 	run_bf "$m peer: ipvl_badframes on the master's peer ran" \
-		 "peer-$m" "$NS_OUT" --packet p0 --mac-dst "$MASTER_MAC" \
+		 "peer-$m" "$NS_OUT" --packet o0 --mac-dst "$MASTER_MAC" \
 		--dst4 "$NET4.1" --dst6 "$NET6:1" --src4 "$OUT4" --src6 "$OUT6" \
 		--own4 "$NET4.2" --own6 "$NET6:2" --pace 32 --pace-us 300
 	snapshot "$NS_S1" s1 >"$a"
@@ -258,7 +238,7 @@ peer_tapfull() {
 	snapshot "$NS_HOST" ipvt0 >"$b"
 	exec 7<>"$TAP"
 	run_bf "l2 peer: frames for the ipvtap with a full tap queue" \
-		 peer-tapfull "$NS_OUT" --packet p0 --mac-dst "$MASTER_MAC" \
+		 peer-tapfull "$NS_OUT" --packet o0 --mac-dst "$MASTER_MAC" \
 		--dst4 "$GUEST4" --dst6 "$GUEST6" --src4 "$OUT4" --src6 "$OUT6" \
 		--own4 "$NET4.2" --own6 "$NET6:2" --pace 32 --pace-us 300
 	exec 7<&-

@@ -37,7 +37,6 @@
 require_root
 require_cmd ip ping mknod
 
-TG=$IPVTAP_REPO/tools/tapguest/tapguest
 [ -x "$TG" ] || ktap_skip_all "tools/tapguest/tapguest not built (make tools)"
 
 GUEST4=$NET4.1
@@ -55,7 +54,7 @@ defer "rm -rf '$TMP'"
 if [ "$IMPL" = ours ] && [ ! -d /sys/module/ipvtap ]; then
 	ktap_skip_all "our ipvtap.ko is not loaded (not built yet?)"
 fi
-ns_create NS_PROBE probe
+ns_create NS_PROBE:probe
 ip -n "$NS_PROBE" link add m0 type veth peer name p0 ||
 	ktap_bail "cannot create a veth"
 if ! out=$(ip -n "$NS_PROBE" link add link m0 name t0 type ipvtap mode l2 2>&1); then
@@ -75,49 +74,19 @@ ktap_plan 30
 
 # ------------------------------------------------------------- helpers
 
-# json_get FILE KEY: a number from tapguest's --json summary line.
-json_get() {
-	grep -o "\"$2\":[0-9]*" "$1" | tail -n1 | cut -d: -f2
-}
-
-# stat_of NS DEV COUNTER: /sys/class/net/DEV/statistics/COUNTER in NS.
-stat_of() {
-	ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3"
-}
-
 # guest ARGS...: run tapguest on the tap in the host netns.
 guest() {
 	ip netns exec "$NS_HOST" "$TG" --tap "$TAP" --ip4 "$GUEST4/24" \
 		--ip6 "$GUEST6/64" "${GUEST_NEIGH[@]}" "$@"
 }
 
-# serve_start LOG [ARGS...]: tapguest --serve in the background (a simple
-# command, so that SERVE_PID is tapguest itself, not a subshell).
+# serve_start LOG [ARGS...]: the guest answers in the background.
 serve_start() {
 	local log=$1
 
 	shift
-	ip netns exec "$NS_HOST" "$TG" --tap "$TAP" --ip4 "$GUEST4/24" \
-		--ip6 "$GUEST6/64" "${GUEST_NEIGH[@]}" \
-		--serve --json --timeout 60 "$@" >"$log" 2>&1 &
-	SERVE_PID=$!
-	wait_for 10 grep -q '^guest mac' "$log" >/dev/null
-}
-
-serve_stop() {
-	kill -TERM "$SERVE_PID" 2>/dev/null
-	wait "$SERVE_PID"
-}
-
-# at_least LOG KEY N: the guest's counter KEY is >= N.
-at_least() {
-	local v
-
-	v=$(json_get "$1" "$2")
-	[ -n "$v" ] && [ "$v" -ge "$3" ] && return 0
-	echo "$2 = '${v}', want >= $3"
-	cat "$1"
-	return 1
+	tg_serve "$log" "$NS_HOST" --tap "$TAP" --ip4 "$GUEST4/24" \
+		--ip6 "$GUEST6/64" "${GUEST_NEIGH[@]}" "$@"
 }
 
 # ping_and_count LOG NS ADDR "KEY:N..." [ARGS...]: ping ADDR from NS while
@@ -146,16 +115,7 @@ ping_and_count() {
 setup() {
 	local mode=$1
 
-	ns_create NS_OUT "out-$mode"
-	ns_create NS_HOST "host-$mode"
-	ip -n "$NS_HOST" link add m0 type veth peer name o0 netns "$NS_OUT" ||
-		ktap_bail "cannot create the veth master"
-	ip -n "$NS_HOST" link set m0 up
-	ip -n "$NS_OUT" link set o0 up
-	ip -n "$NS_OUT" addr add "$OUT4/24" dev o0
-	ip -n "$NS_OUT" addr add "$OUT6/64" dev o0 nodad
-	MASTER_MAC=$(dev_mac "$NS_HOST" m0)
-	OUT_MAC=$(dev_mac "$NS_OUT" o0)
+	setup_master "-$mode"
 	ip -n "$NS_HOST" link add link m0 name ipvt0 type ipvtap mode "$mode" ||
 		ktap_bail "cannot create ipvtap mode $mode"
 	ip -n "$NS_HOST" addr add "$GUEST4/24" dev ipvt0
@@ -235,17 +195,6 @@ udp_flood() {
 	after=$(stat_of "$NS_OUT" o0 rx_packets)
 	echo "o0 rx_packets $before -> $after"
 	[ $((after - before)) -ge 200 ]
-}
-
-# neigh_is NS ADDR MAC: NS has a neighbour entry ADDR -> MAC.
-neigh_is() {
-	local got
-
-	got=$(ip -n "$1" neigh show "$2" |
-		awk '{ for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1) }')
-	[ "$got" = "$3" ] && return 0
-	echo "neighbour $2 in $1: '$got', want '$3'"
-	return 1
 }
 
 tap_gone() {

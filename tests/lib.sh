@@ -172,45 +172,188 @@ require_ipvlan() {
 
 _cleanup_cmds=()
 _ns_list=()
+BG_PIDS=()
 
 # defer CMD...: run CMD (as one string, eval'd) at exit, last-in first-out.
 defer() {
 	_cleanup_cmds+=("$*")
 }
 
+# At exit: the background processes of bg end first, then the deferred
+# commands run, then every namespace of ns_create goes (one process).
 _lib_cleanup() {
-	local i ns pids
+	local i
 
 	set +e
+	bg_kill "${BG_PIDS[@]}"
 	for ((i = ${#_cleanup_cmds[@]} - 1; i >= 0; i--)); do
 		eval "${_cleanup_cmds[$i]}" >/dev/null 2>&1
 	done
+	# Newest first, as they were created.
 	for ((i = ${#_ns_list[@]} - 1; i >= 0; i--)); do
-		ns=${_ns_list[$i]}
-		[ -e "/run/netns/$ns" ] || continue
-		pids=$(ip netns pids "$ns" 2>/dev/null)
-		# shellcheck disable=SC2086
-		[ -z "$pids" ] || kill -9 $pids 2>/dev/null
-		ip netns del "$ns" 2>/dev/null
+		_ns_rev+=("${_ns_list[$i]}")
 	done
+	ns_del "${_ns_rev[@]}"
 }
+_ns_rev=()
 trap _lib_cleanup EXIT
 trap 'exit 1' INT TERM
 
+# ------------------------------------------------------------ processes
+
+# bg LOG CMD...: run CMD in the background, output to LOG; its pid in
+# BGPID. Killed at exit if still running.
+bg() {
+	local log=$1
+
+	shift
+	"$@" >"$log" 2>&1 &
+	BGPID=$!
+	BG_PIDS+=("$BGPID")
+}
+
+# bg_kill PID...: SIGKILL and reap.
+bg_kill() {
+	local p
+
+	for p in "$@"; do
+		kill -9 "$p" 2>/dev/null
+	done
+	for p in "$@"; do
+		wait "$p" 2>/dev/null
+	done
+	return 0
+}
+
+# wait_pid PID SECS: wait for PID (a child of this shell) to exit on its
+# own within SECS; its exit status in WAIT_RC (255 and killed when it did
+# not: then returns 1).
+wait_pid() {
+	local pid=$1 end=$((EPOCHSECONDS + $2))
+
+	# Deadline by the clock: each external sleep costs under TCG.
+	while kill -0 "$pid" 2>/dev/null && [ "$EPOCHSECONDS" -lt "$end" ]; do
+		sleep 0.2
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		bg_kill "$pid"
+		WAIT_RC=255
+		return 1
+	fi
+	wait "$pid"
+	# shellcheck disable=SC2034 # for the tests
+	WAIT_RC=$?
+	return 0
+}
+
+# bg_all_ended: no process started by bg is still running.
+bg_all_ended() {
+	local p st alive=0
+
+	for p in "${BG_PIDS[@]}"; do
+		st=$(awk '{ print $3 }' "/proc/$p/stat" 2>/dev/null) || continue
+		[ "$st" = Z ] && continue
+		echo "still running: $p $(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)"
+		alive=1
+	done
+	return "$alive"
+}
+
+# ms_since T0: milliseconds since T0 (an $EPOCHREALTIME value).
+ms_since() {
+	local t1=$EPOCHREALTIME
+
+	echo $(((${t1/./} - ${1/./}) / 1000))
+}
+
+# ----------------------------------------------------------- kernel log
+
+# SPLAT_RE and HANG_RE: the patterns tools/vm/run fails a run on.
+# shellcheck source=tools/vm/splat.sh
+. "$IPVTAP_REPO/tools/vm/splat.sh"
+
+# kmsg_mark [NAME]: a marker line "<test>: mark NAME" in the kernel log
+# (default NAME: the next number); dmesg_clean scans from the latest one.
+KMSG_MARK=0
+kmsg_mark() {
+	KMSG_MARK=$((KMSG_MARK + 1))
+	KMSG_LAST=${1:-$KMSG_MARK}
+	echo "$TEST_NAME: mark $KMSG_LAST" >/dev/kmsg
+}
+
+# dmesg_clean [NAME]: no line of the kernel log since marker NAME (default:
+# the latest kmsg_mark) matches SPLAT_RE; prints the splat when one does.
+dmesg_clean() {
+	local mark="$TEST_NAME: mark ${1:-${KMSG_LAST:-}}" new
+
+	new=$(dmesg | awk -v m="$mark" '
+		!f && length($0) >= length(m) &&
+		    substr($0, length($0) - length(m) + 1) == m { f = 1 }
+		f')
+	if [ -z "$new" ]; then
+		echo "marker '$mark' not found in dmesg"
+		return 1
+	fi
+	if grep -qE "$SPLAT_RE" <<<"$new"; then
+		echo "kernel log since '$mark':"
+		grep -E -B3 -A20 "$SPLAT_RE" <<<"$new" | head -n 120
+		return 1
+	fi
+	return 0
+}
+
 # ----------------------------------------------------------- namespaces
 
-# ns_create VAR LABEL: create netns "<test>-<pid>-LABEL", store its name in
-# VAR, register it for deletion at exit. lo is up, DAD off by default (a
-# test that wants DAD turns accept_dad on for its device).
+# ns_create [--bare] [VAR:]LABEL...: create the namespaces
+# "<test>-<pid>-LABEL" with one process, store each name in VAR (may be
+# an array element, "NS_S[1]:s1"), delete them at exit. Unless --bare,
+# lo is up and DAD off in each (a test that wants DAD turns accept_dad on
+# for its device); --bare leaves lo down and DAD on (two processes less
+# per namespace: under TCG every process costs).
 ns_create() {
-	local var=$1 name="$TEST_NAME-$$-$2"
+	local bare=0 spec name batch='' out names=()
 
-	ip netns add "$name" || ktap_bail "cannot create netns $name"
-	_ns_list+=("$name")
-	ip -n "$name" link set lo up
-	ip netns exec "$name" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
-		net.ipv6.conf.default.accept_dad=0 >/dev/null
-	printf -v "$var" '%s' "$name"
+	[ "${1:-}" != --bare ] || { bare=1; shift; }
+	for spec in "$@"; do
+		name="$TEST_NAME-$$-${spec#*:}"
+		batch+="netns add $name"$'\n'
+		[[ $spec != *:* ]] || printf -v "${spec%%:*}" '%s' "$name"
+		_ns_list+=("$name")
+		names+=("$name")
+	done
+	out=$(ip -batch - <<<"$batch" 2>&1) ||
+		ktap_bail "cannot create namespaces: $out"
+	[ "$bare" -eq 0 ] || return 0
+	for name in "${names[@]}"; do
+		ip -n "$name" link set lo up
+		ip netns exec "$name" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+			net.ipv6.conf.default.accept_dad=0 >/dev/null
+	done
+}
+
+# ns_kill_pids NS: SIGKILL every process in NS.
+ns_kill_pids() {
+	local pids
+
+	[ -e "/run/netns/$1" ] || return 0
+	pids=$(ip netns pids "$1" 2>/dev/null)
+	# shellcheck disable=SC2086 # a list of pids
+	[ -z "$pids" ] || kill -9 $pids 2>/dev/null
+	return 0
+}
+
+# ns_del NS...: kill what runs in the namespaces, then delete them with
+# one process (those already gone are passed over).
+ns_del() {
+	local ns batch=''
+
+	for ns in "$@"; do
+		[ -e "/run/netns/$ns" ] || continue
+		ns_kill_pids "$ns"
+		batch+="netns del $ns"$'\n'
+	done
+	[ -z "$batch" ] || ip -batch - <<<"$batch" >/dev/null 2>&1
+	return 0
 }
 
 ns_exec() {
@@ -296,12 +439,46 @@ dev_absent() {
 	return 0
 }
 
-# setup_master: NS_HOST with master m0 (veth, up, no address), its peer o0
-# in NS_OUT with OUT4/24 and OUT6/64 (the outside host); sets MASTER_MAC
-# and OUT_MAC.
+# neigh_is NS ADDR MAC: NS resolved ADDR (ARP or ND) to MAC.
+neigh_is() {
+	local got
+
+	got=$(ip -n "$1" neigh show "$2" |
+		awk '{ for (i = 1; i < NF; i++) if ($i == "lladdr") print $(i + 1) }')
+	[ "$got" = "$3" ] && return 0
+	echo "neighbour $2 in $1: '$got', want '$3'"
+	ip -n "$1" neigh show
+	return 1
+}
+
+# stat_of NS DEV COUNTER: DEV's statistics/COUNTER (0 when unreadable).
+stat_of() {
+	ip netns exec "$1" cat "/sys/class/net/$2/statistics/$3" 2>/dev/null || echo 0
+}
+
+# tap_node NS DEV: TAP=/dev/tap<ifindex> of the ipvtap DEV, after up to
+# 5 s for devtmpfs to make it; without one it is made here (mknod,
+# removed at exit) so that the test can go on, and TAP_MKNOD=1.
+TAP_MKNOD=0
+tap_node() {
+	local idx dev
+
+	TAP=
+	idx=$(ip netns exec "$1" cat "/sys/class/net/$2/ifindex") || return 1
+	TAP=/dev/tap$idx
+	wait_for 5 test -c "$TAP" >/dev/null && return 0
+	dev=$(ip netns exec "$1" cat "/sys/class/net/$2/tap$idx/dev") || return 1
+	mknod "$TAP" c "${dev%%:*}" "${dev##*:}" || return 1
+	defer "rm -f '$TAP'"
+	# shellcheck disable=SC2034 # for the tests
+	TAP_MKNOD=1
+}
+
+# setup_master [SUFFIX]: NS_HOST (label "host$SUFFIX") with master m0
+# (veth, up, no address), its peer o0 in NS_OUT ("out$SUFFIX") with
+# OUT4/24 and OUT6/64 (the outside host); sets MASTER_MAC and OUT_MAC.
 setup_master() {
-	ns_create NS_OUT out
-	ns_create NS_HOST host
+	ns_create "NS_OUT:out${1:-}" "NS_HOST:host${1:-}"
 	ip -n "$NS_HOST" link add m0 type veth peer name o0 netns "$NS_OUT" ||
 		ktap_bail "cannot create the veth master"
 	ip -n "$NS_HOST" link set m0 up
@@ -330,7 +507,7 @@ setup_l2_topology() {
 	setup_master
 	NS_S=("")
 	for ((i = 1; i <= n; i++)); do
-		ns_create "NS_S[$i]" "s$i"
+		ns_create "NS_S[$i]:s$i"
 		add_ipvlan "$NS_HOST" m0 "s$i" "$@" ||
 			ktap_bail "cannot create ipvlan slave s$i ($*)"
 		ip -n "$NS_HOST" link set "s$i" netns "${NS_S[$i]}" ||
@@ -360,21 +537,97 @@ ipvlan_unload() {
 
 # ipvlan_load: load it again the way tools/vm/guest.sh does.
 ipvlan_load() {
-	local ipvlan_ko=$IPVTAP_REPO/ipvlan/ipvlan.ko
-	local ipvtap_ko=$IPVTAP_REPO/ipvtap/ipvtap.ko
+	local ko=$IPVTAP_REPO/ipvlan/ipvlan.ko
 
 	if [ "$IMPL" = in-tree ]; then
 		modprobe ipvlan && modprobe ipvtap
 		return
 	fi
-	if [ -n "$IPVTAP_MODULES" ]; then
-		ipvlan_ko=$IPVTAP_MODULES/ipvlan.ko
-		ipvtap_ko=$IPVTAP_MODULES/ipvtap.ko
+	[ -z "$IPVTAP_MODULES" ] || ko=$IPVTAP_MODULES/ipvlan.ko
+	insmod "$ko" || return 1
+	ipvtap_load
+}
+
+# ipvtap_load: ipvtap is loaded (ours: when it was built; the kernel's
+# tap library first, which may be built in: insmod tells if it is missing).
+ipvtap_load() {
+	local ko=$IPVTAP_REPO/ipvtap/ipvtap.ko
+
+	[ ! -d /sys/module/ipvtap ] || return 0
+	if [ "$IMPL" = in-tree ]; then
+		modprobe ipvtap
+		return
 	fi
-	insmod "$ipvlan_ko" || return 1
-	if [ -f "$ipvtap_ko" ]; then
-		# tap may be built in: insmod tells if it is missing.
-		modprobe tap 2>/dev/null
-		insmod "$ipvtap_ko"
+	[ -z "$IPVTAP_MODULES" ] || ko=$IPVTAP_MODULES/ipvtap.ko
+	[ -f "$ko" ] || return 0
+	modprobe tap 2>/dev/null
+	insmod "$ko"
+}
+
+# modules_ensure: ipvlan and ipvtap are loaded (after a test unloaded
+# them), so that later tests work.
+modules_ensure() {
+	if [ ! -d /sys/module/ipvlan ]; then
+		ipvlan_load || return 1
 	fi
+	ipvtap_load || return 1
+	[ -d /sys/module/ipvlan ]
+}
+
+# kmemleak_clean: on a debug kernel, a kmemleak scan finds no
+# unreferenced object of ipvlan/ipvtap/tap (objects must be 5 s old to be
+# reported: scan twice, RCU frees in between). Returns 4 without kmemleak.
+KMEMLEAK=/sys/kernel/debug/kmemleak
+kmemleak_clean() {
+	local rep re='ipvl|ipvtap|\[tap\]|tap_'
+
+	[ -w "$KMEMLEAK" ] || return 4
+	sleep 6
+	echo scan >"$KMEMLEAK"
+	sleep 6
+	echo scan >"$KMEMLEAK"
+	rep=$(cat "$KMEMLEAK")
+	echo "$(grep -c '^unreferenced object' <<<"$rep") unreferenced objects in total"
+	if grep -qE "$re" <<<"$rep"; then
+		grep -E -B12 -A4 "$re" <<<"$rep" | head -n 80
+		return 1
+	fi
+}
+
+# ------------------------------------------------------------ tapguest
+
+TG=$IPVTAP_REPO/tools/tapguest/tapguest
+
+# json_get FILE KEY: a number from tapguest's --json summary line.
+json_get() {
+	grep -o "\"$2\":[0-9]*" "$1" | tail -n1 | cut -d: -f2
+}
+
+# at_least LOG KEY N: the guest's counter KEY (tapguest --json) is >= N.
+at_least() {
+	local v
+
+	v=$(json_get "$1" "$2")
+	[ -n "$v" ] && [ "$v" -ge "$3" ] && return 0
+	echo "guest counter $2 = '$v', want >= $3"
+	cat "$1"
+	return 1
+}
+
+# tg_serve LOG NS ARGS...: tapguest ARGS --serve --json --timeout 60 in NS
+# in the background, output to LOG, until it says it is up (a simple
+# command, so that SERVE_PID is tapguest itself, not a subshell).
+tg_serve() {
+	local log=$1 ns=$2
+
+	shift 2
+	ip netns exec "$ns" "$TG" "$@" --serve --json --timeout 60 >"$log" 2>&1 &
+	SERVE_PID=$!
+	wait_for 10 grep -q '^guest mac' "$log" >/dev/null
+}
+
+# serve_stop: the tg_serve guest ends (SIGTERM).
+serve_stop() {
+	kill -TERM "$SERVE_PID" 2>/dev/null
+	wait "$SERVE_PID"
 }

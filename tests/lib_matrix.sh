@@ -178,47 +178,7 @@ snapshot_clean() {
 	fi
 }
 
-# ---------------------------------------------------- fast namespaces
-
-# ns_create_many VAR:LABEL...: like lib.sh's ns_create for several
-# namespaces, with one `ip -batch` instead of three processes each (under
-# TCG every process costs). Each is deleted at exit (defer) unless the test
-# deletes it before with ns_del_many. Unlike ns_create, lo is left DOWN
-# (bring it up in the namespace's ns_batch) and DAD is on (use nodad).
-_NS_MANY=()
-ns_create_many() {
-	local _spec _name _batch='' _out
-
-	[ ${#_NS_MANY[@]} -gt 0 ] || defer _ns_many_cleanup
-	for _spec in "$@"; do
-		_name="$TEST_NAME-$$-${_spec#*:}"
-		_batch+="netns add $_name"$'\n'
-		printf -v "${_spec%%:*}" '%s' "$_name"
-		_NS_MANY+=("$_name")
-	done
-	_out=$(ip -batch - <<<"$_batch" 2>&1) ||
-		ktap_bail "cannot create namespaces: $_out"
-}
-
-# At exit: delete the namespaces of ns_create_many still there, at once.
-_ns_many_cleanup() {
-	local ns left=()
-
-	for ns in "${_NS_MANY[@]}"; do
-		[ ! -e "/run/netns/$ns" ] || left+=("$ns")
-	done
-	[ ${#left[@]} -eq 0 ] || ns_del_many "${left[@]}"
-}
-
-# ns_del_many NS...: delete namespaces with one process.
-ns_del_many() {
-	local ns batch=''
-
-	for ns in "$@"; do
-		batch+="netns del $ns"$'\n'
-	done
-	ip -batch - <<<"$batch" >/dev/null 2>&1
-}
+# ------------------------------------------------------------ ip -batch
 
 # ns_batch NS <<EOF ... EOF: run the ip commands on stdin (one per line,
 # without the leading "ip" and without options such as -6: the family

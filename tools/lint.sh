@@ -101,6 +101,7 @@ if command -v shellcheck >/dev/null; then
 			compgen -G 'tests/*/*.sh'
 			echo tests/run
 			echo tools/vm/run
+			echo tools/vm/splat.sh
 			echo tools/vm/guest.sh
 			[ ! -f .ci/run ] || echo .ci/run
 			compgen -G 'tools/*.sh'
