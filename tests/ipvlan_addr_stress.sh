@@ -15,18 +15,23 @@
 # notifier; after A drops it, B may take it), then STRESS_SECONDS
 # (default 60, as the issue asks; STRESS_SECONDS=N to change) of random
 # add/del in all namespaces at once, over raw netlink so that thousands of
-# requests collide. Afterwards: every refused add carried an extack
-# message, no address is configured on two slaves (`ip -j addr` of every
-# namespace), the driver's table agrees with what the slaves have (each
-# held address is refused to another slave), and after a flush every pool
-# address is free again.
+# requests collide. During the run: no address is held by two slaves at
+# once, from the kernel's own answers (each worker notes when it
+# certainly held an address: from the answer to its add to the moment it
+# sent the delete; ipvl_nl.py reports two such spans of one address on
+# two slaves that overlap). Afterwards: every refused add carried an
+# extack message, the slaves hold addresses (as many as the workers
+# think) and none is configured on two slaves (`ip -j addr` of every
+# namespace, parsed as JSON), the driver's table agrees with what the
+# slaves have (each held address is refused to another slave), and after
+# a flush every pool address is free again.
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 # shellcheck source=tests/lib_matrix.sh
 . "$(dirname "$0")/lib_matrix.sh"
 
 require_root
-require_cmd ip
+require_cmd ip python3
 require_ipvlan
 require_nl_tool
 
@@ -39,7 +44,7 @@ for ((i = 1; i <= 16; i++)); do
 	POOL+=("192.0.2.$i/32" "2001:db8::$h/128")
 done
 
-ktap_plan 16
+ktap_plan 18
 
 ns_create --bare NS_HOST:h
 names=()
@@ -134,9 +139,10 @@ defer "rm -rf '$TMP'"
 # forked worker per namespace (under TCG an `ip` process per request
 # leaves only a few hundred requests in a minute, and 32 python start-ups
 # would not start together). It prints the totals
-# "workers=N adds=N refused_msg=N refused_nomsg=N dels=N errors=N held=N",
-# the distinct refusals ("refusal: COUNT ENAME message") and unexpected
-# answers ("unexpected: ...").
+# "workers=N adds=N refused_msg=N refused_nomsg=N dels=N errors=N held=N
+# holds=N overlaps=N", the distinct refusals ("refusal: COUNT ENAME
+# message"), unexpected answers ("unexpected: ...") and overlaps
+# ("overlap: ADDR on DEV [T0, T1] and DEV [T0, T1]").
 diag "stress: $N namespaces, ${#POOL[@]} pool addresses, ${STRESS_SECONDS}s"
 specs=()
 for ((i = 1; i <= N; i++)); do
@@ -146,15 +152,16 @@ python3 "$NL_TOOL" addrstress "${specs[@]}" --seconds "$STRESS_SECONDS" \
 	--seed "$$" "${POOL[@]}" >"$TMP/out" 2>&1
 rc=$?
 
-declare -A TOT=([workers]=0 [adds]=0 [refused_msg]=0 [refused_nomsg]=0 [dels]=0 [errors]=0)
+declare -A TOT=([workers]=0 [adds]=0 [refused_msg]=0 [refused_nomsg]=0 [dels]=0 [errors]=0
+	[held]=0 [holds]=0 [overlaps]=-1)
 read -r -a kv <"$TMP/out"
 for x in "${kv[@]}"; do
 	[[ $x == *=* ]] && [ -n "${TOT[${x%%=*}]+set}" ] && TOT[${x%%=*}]=${x#*=}
 done
-diag "adds: ${TOT[adds]}, dels: ${TOT[dels]}, refused with a message: ${TOT[refused_msg]}, refused without: ${TOT[refused_nomsg]}, failed deletes: ${TOT[errors]}"
+diag "adds: ${TOT[adds]}, dels: ${TOT[dels]}, refused with a message: ${TOT[refused_msg]}, refused without: ${TOT[refused_nomsg]}, failed deletes: ${TOT[errors]}, held at the end: ${TOT[held]}"
 refusals=$(sed -n 's/^refusal: //p' "$TMP/out")
 [ -z "$refusals" ] || diag "refusals (count errno message): $refusals"
-unexpected=$(grep -v '^workers=\|^refusal: ' "$TMP/out" | head -n 20)
+unexpected=$(grep -v '^workers=\|^refusal: \|^overlap: ' "$TMP/out" | head -n 20)
 
 check "all $N workers ran and finished" \
 	test "$rc" -eq 0 -a "${TOT[workers]}" -eq "$N"
@@ -169,28 +176,45 @@ else
 	ktap_not_ok "every refused add carried a message, every delete succeeded"
 	diag "$unexpected"
 fi
+desc="during the run no address was held by two slaves at once (${TOT[holds]} spans in which a slave held an address, from the kernel's answers)"
+if [ "${TOT[overlaps]}" -eq 0 ] && [ "${TOT[holds]}" -gt "$N" ]; then
+	ktap_ok "$desc"
+else
+	ktap_not_ok "$desc"
+	diag "overlaps: ${TOT[overlaps]}"
+	diag "$(grep '^overlap: ' "$TMP/out")"
+fi
 
 # ------------------------------------------------------- afterwards
 
-# Global addresses of every slave, from `ip -j addr` (parsed in bash: the
-# JSON is compact, "local":"ADDR","prefixlen":N).
+# Global addresses of every slave: `ip -j addr` of each namespace, one
+# JSON document a line, parsed by python3 into "ADDR/PLEN I" lines.
+for ((i = 1; i <= N; i++)); do
+	printf '%d ' "$i"
+	ip -n "${NS[i]}" -j addr show dev "s$i" scope global
+done >"$TMP/addrs.json"
+python3 -c '
+import json, sys
+for line in open(sys.argv[1]):
+    i, doc = line.split(" ", 1)
+    for link in json.loads(doc):
+        for a in link.get("addr_info", []):
+            print("%s/%d %s" % (a["local"], a["prefixlen"], i))
+' "$TMP/addrs.json" >"$TMP/addrs" || ktap_bail "cannot parse ip -j addr"
 declare -A OWNER=()
 dups=()
 held_total=0
-for ((i = 1; i <= N; i++)); do
-	json=$(ip -n "${NS[i]}" -j addr show dev "s$i" scope global)
-	while [[ $json =~ \"local\":\"([^\"]*)\",\"prefixlen\":([0-9]+) ]]; do
-		a="${BASH_REMATCH[1]}/${BASH_REMATCH[2]}"
-		json=${json#*"${BASH_REMATCH[0]}"}
-		held_total=$((held_total + 1))
-		if [ -n "${OWNER[$a]:-}" ]; then
-			dups+=("$a on s${OWNER[$a]} and s$i")
-		else
-			OWNER[$a]=$i
-		fi
-	done
-done
+while read -r a i; do
+	held_total=$((held_total + 1))
+	if [ -n "${OWNER[$a]:-}" ]; then
+		dups+=("$a on s${OWNER[$a]} and s$i")
+	else
+		OWNER[$a]=$i
+	fi
+done <"$TMP/addrs"
 diag "after the stress $held_total addresses are configured, ${#OWNER[@]} distinct"
+check "after the stress the slaves hold addresses ($held_total), as many as the workers think (${TOT[held]})" \
+	test "$held_total" -gt 0 -a "$held_total" -eq "${TOT[held]}"
 if [ ${#dups[@]} -eq 0 ]; then
 	ktap_ok "no address is held by two slaves"
 else

@@ -17,7 +17,8 @@
 #    the guest restarts as 192.0.2.2: the new address works, and with
 #    `ipvlanctl set DEV learn-timeout 3` the old one ages out.
 # 2. Booted guest: the Debian kernel + a busybox initramfs built here
-#    (virtio_net, virtio_pci and their dependencies), booted by nested QEMU
+#    (tools/vm/initramfs.sh: virtio_net, virtio_pci and their
+#    dependencies, tools/vm/nested-init), booted by nested QEMU
 #    (TCG in TCG) with virtio-net-pci on "-netdev tap,fd=3" and the
 #    master's MAC. Its /init configures its addresses, pings the peer,
 #    prints GUEST-READY, then answers pings until the peer answers on
@@ -366,84 +367,11 @@ extract_vmlinux() {
 }
 
 # mk_initramfs OUT: busybox, virtio_pci + virtio_net with their
-# dependencies, and /init (see the header).
+# dependencies, and tools/vm/nested-init as /init.
 mk_initramfs() {
-	local out=$1 r=$TMP/initramfs m f
-
-	mkdir -p "$r/bin" "$r/proc" "$r/sys" "$r/dev" "$r/tmp" "$r/lib/modules" ||
-		return 1
-	cp /bin/busybox "$r/bin/busybox" || return 1
-	for m in virtio_pci virtio_net; do
-		modprobe -S "$GKVER" --show-depends "$m" || return 1
-	done | awk '$1 == "insmod" { print $2 }' | awk '!seen[$0]++' >"$TMP/mods"
-	: >"$r/modules"
-	while read -r f; do
-		case $f in
-		*.ko) cp "$f" "$r/lib/modules/" ;;
-		*.ko.xz) xz -dc "$f" >"$r/lib/modules/$(basename "$f" .xz)" ;;
-		*.ko.zst) zstd -qdc "$f" >"$r/lib/modules/$(basename "$f" .zst)" ;;
-		*) echo "cannot use module $f"; return 1 ;;
-		esac || return 1
-		f=${f##*/}
-		echo "${f%.ko*}.ko" >>"$r/modules"
-	done <"$TMP/mods"
-	cat >"$r/init" <<'EOF'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev
-for a in $(cat /proc/cmdline); do
-	case $a in tg_*=*) eval "${a%%=*}='${a#*=}'" ;; esac
-done
-echo "GUEST: /init at $(cut -d' ' -f1 /proc/uptime) s"
-echo 0 >/proc/sys/net/ipv6/conf/default/accept_dad
-echo 0 >/proc/sys/net/ipv6/conf/default/router_solicitations
-for m in $(cat /modules); do
-	insmod "/lib/modules/$m" || echo "GUEST: insmod $m failed"
-done
-i=0
-while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-ip link set lo up
-ip addr add "$tg_ip4" dev eth0
-ip addr add "$tg_ip6" dev eth0
-ip link set eth0 up
-echo "GUEST: eth0 $(cat /sys/class/net/eth0/address) cpus $(nproc) queues:" $(ls /sys/class/net/eth0/queues)
-if ping -c 3 -w 20 "$tg_peer4" >/tmp/p4; then r=ok; else r=FAILED; fi
-echo "GUEST: ping4 $r: $(grep 'packets transmitted' /tmp/p4)"
-if ping -6 -c 3 -w 20 "$tg_peer6" >/tmp/p6; then r=ok; else r=FAILED; fi
-echo "GUEST: ping6 $r: $(grep 'packets transmitted' /tmp/p6)"
-echo "GUEST-READY at $(cut -d' ' -f1 /proc/uptime) s"
-end=$(($(cut -d. -f1 /proc/uptime) + tg_serve))
-i=0
-while [ "$(cut -d. -f1 /proc/uptime)" -lt $end ]; do
-	if ping -c 1 -W 1 "$tg_stop" >/dev/null 2>&1; then
-		echo "GUEST: stop"
-		break
-	fi
-	# Every minute: what the guest sees, for a host that waits in vain.
-	i=$((i + 1))
-	[ $((i % 30)) -ne 0 ] || echo "GUEST: waiting at $(cut -d' ' -f1 /proc/uptime) s;" \
-		"neigh $(ip neigh show "$tg_stop");" \
-		"rx $(cat /sys/class/net/eth0/statistics/rx_packets)" \
-		"tx $(cat /sys/class/net/eth0/statistics/tx_packets)"
-	sleep 1
-done
-# Interrupts per virtio-net queue (summed over CPUs): which queues worked.
-awk '/virtio[0-9]+-(input|output)/ {
-	n = 0
-	for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++)
-		n += $i
-	print "GUEST: irq " $NF " " n
-}' /proc/interrupts
-echo "GUEST-DONE"
-reboot -f
-EOF
-	chmod 755 "$r/init"
-	(cd "$r" && find . | cpio -o -H newc 2>/dev/null | gzip -1) >"$out"
+	"$IPVTAP_REPO/tools/vm/initramfs.sh" --kver "$GKVER" --gzip 1 \
+		--init "$IPVTAP_REPO/tools/vm/nested-init" --out "$1" \
+		virtio_pci virtio_net
 }
 
 prepare_boot() {

@@ -102,13 +102,14 @@ if command -v shellcheck >/dev/null; then
 			echo tests/run
 			echo tools/vm/run
 			echo tools/vm/splat.sh
+			echo tools/vm/initramfs.sh
 			echo tools/vm/guest.sh
 			[ ! -f .ci/run ] || echo .ci/run
 			compgen -G 'tools/*.sh'
 			compgen -G 'tools/bench/*.sh'
 		} | sort -u)
 	shellcheck -x -s bash "${scripts[@]}" || failed+=(shellcheck)
-	shellcheck -s sh tools/vm/init || failed+=(shellcheck)
+	shellcheck -s sh tools/vm/init tools/vm/nested-init || failed+=(shellcheck)
 else
 	echo "shellcheck not installed, skipped"
 fi

@@ -31,12 +31,17 @@ addrstress: one worker per device (--ns: a device in a named netns,
 repeatable; the workers are forked after every socket is open, so they
 start together). For S seconds each worker at random either adds one of
 the given addresses that its device does not hold (RTM_NEWADDR, IPv6 with
-IFA_F_NODAD) or deletes one it holds, as fast as netlink answers. Prints
-"workers=N adds=N refused_msg=N refused_nomsg=N dels=N errors=N held=N"
-(totals), one "refusal: <count> <ENAME> <extack message>" line per
-distinct refusal, one "unexpected: ..." line per distinct unexpected
-answer (a refusal without a message, a failed delete). Needs ctypes
-(python3) for setns.
+IFA_F_NODAD) or deletes one it holds, as fast as netlink answers. Each
+worker notes when it certainly held an address: from the kernel's answer
+to its add (CLOCK_MONOTONIC, one clock for all CPUs) to the moment it
+sent the delete (or the end). Two such spans of one address on two
+devices that overlap mean that both held it at once: an "overlap".
+Prints "workers=N adds=N refused_msg=N refused_nomsg=N dels=N errors=N
+held=N holds=N overlaps=N" (totals; held: at the end, holds: spans),
+one "refusal: <count> <ENAME> <extack message>" line per distinct
+refusal, one "unexpected: ..." line per distinct unexpected answer (a
+refusal without a message, a failed delete) and one "overlap: ..." line
+for each of the first 20 overlaps. Needs ctypes (python3) for setns.
 Needs only python3-minimal (socket, struct).
 """
 import argparse
@@ -215,10 +220,13 @@ def ename(err):
 
 
 def stress_loop(nl, index, addrs, seconds, rng):
-    """Random add/del on one device; returns (counts, refusals, unexpected)."""
+    """Random add/del on one device; returns (counts, refusals, unexpected,
+    spans): spans are (addr, t_added, t_deleted) of what it certainly held
+    (t_deleted None: held at the end)."""
     import time
 
-    held = set()
+    held = {}
+    spans = []
     cnt = dict(adds=0, refused_msg=0, refused_nomsg=0, dels=0, errors=0)
     refusals = {}
     unexpected = {}
@@ -226,13 +234,14 @@ def stress_loop(nl, index, addrs, seconds, rng):
     while time.monotonic() < end:
         if held and rng.random() < 0.5:
             a = rng.choice(sorted(held))
+            t = time.monotonic()
             err, msg = nl.request(RTM_DELADDR, 0, addr_msg(index, a))
             if err:
                 cnt["errors"] += 1
                 k = "del %s: %s %s" % (a, ename(err), msg)
                 unexpected[k] = unexpected.get(k, 0) + 1
             else:
-                held.discard(a)
+                spans.append((a, held.pop(a), t))
                 cnt["dels"] += 1
             continue
         a = rng.choice(addrs)
@@ -241,7 +250,7 @@ def stress_loop(nl, index, addrs, seconds, rng):
         err, msg = nl.request(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL,
                               addr_msg(index, a))
         if not err:
-            held.add(a)
+            held[a] = time.monotonic()
             cnt["adds"] += 1
         elif msg:
             cnt["refused_msg"] += 1
@@ -252,7 +261,28 @@ def stress_loop(nl, index, addrs, seconds, rng):
             k = "add %s: %s (no message)" % (a, ename(err))
             unexpected[k] = unexpected.get(k, 0) + 1
     cnt["held"] = len(held)
-    return cnt, refusals, unexpected
+    spans += [(a, t, None) for a, t in held.items()]
+    return cnt, refusals, unexpected, spans
+
+
+def overlaps(spans):
+    """spans: (device, addr, t0, t1 or None). The pairs of spans of one
+    address on two devices that overlap, as text."""
+    found = []
+    by_addr = {}
+    for dev, a, t0, t1 in spans:
+        by_addr.setdefault(a, []).append(
+            (t0, float("inf") if t1 is None else t1, dev))
+    for a, lst in sorted(by_addr.items()):
+        lst.sort()
+        last = None  # the span that ends last so far
+        for t0, t1, dev in lst:
+            if last and t0 < last[1] and dev != last[2]:
+                found.append("%s on %s [%.6f, %.6f] and %s [%.6f, %.6f]" %
+                             (a, last[2], last[0], last[1], dev, t0, t1))
+            if not last or t1 > last[1]:
+                last = (t0, t1, dev)
+    return found
 
 
 def addrops(args):
@@ -324,9 +354,12 @@ def addrstress(args):
         if pid == 0:
             os.close(r)
             rng = random.Random(args.seed * 1000 + i)
-            cnt, ref, unx = stress_loop(nl, index, args.addrs, args.seconds,
-                                        rng)
+            cnt, ref, unx, spans = stress_loop(nl, index, args.addrs,
+                                               args.seconds, rng)
             out = [" ".join("%s=%d" % kv for kv in cnt.items())]
+            out += ["span: %s %.6f %s" % (a, t0, "-" if t1 is None else
+                                          "%.6f" % t1)
+                    for a, t0, t1 in spans]
             out += ["refusal: %d %s" % (v, k) for k, v in ref.items()]
             out += ["unexpected: %d %s: %s" % (v, label, k)
                     for k, v in unx.items()]
@@ -339,8 +372,9 @@ def addrstress(args):
                  held=0)
     refusals = {}
     lines = []
+    spans = []
     rc = 0
-    for pid, r in pids:
+    for i, (pid, r) in enumerate(pids):
         data = b""
         while True:
             chunk = os.read(r, 65536)
@@ -358,14 +392,24 @@ def addrstress(args):
         for kv in head.split():
             k, v = kv.split("=")
             total[k] += int(v)
+        label = workers[i][0]
         for line in rest:
-            if line.startswith("refusal: "):
+            if line.startswith("span: "):
+                _, a, t0, t1 = line.split()
+                spans.append((label, a, float(t0),
+                              None if t1 == "-" else float(t1)))
+            elif line.startswith("refusal: "):
                 n, k = line[len("refusal: "):].split(" ", 1)
                 refusals[k] = refusals.get(k, 0) + int(n)
             else:
                 lines.append(line)
+    found = overlaps(spans)
+    total["holds"] = len(spans)
+    total["overlaps"] = len(found)
     print("workers=%d " % len(workers) +
           " ".join("%s=%d" % kv for kv in total.items()))
+    for line in found[:20]:
+        print("overlap: " + line)
     for k, v in sorted(refusals.items()):
         print("refusal: %d %s" % (v, k))
     for line in lines:
