@@ -51,6 +51,9 @@ CHECK_VM_TIMEOUT ?= 2700
 
 CC ?= cc
 TOOLS_CFLAGS := -O2 -g -Wall -Wextra -Werror
+# tools/lib: netlink and checksum helpers shared by the C tools.
+TOOLS_LIB := tools/lib/nl.c tools/lib/csum.c
+TOOLS_LIB_DEPS := $(TOOLS_LIB) tools/lib/nl.h tools/lib/csum.h
 TEST_TOOLS := tools/testing/ipvl_newlink tools/testing/ipvl_nlfuzz \
 	tools/testing/ipvl_badframes tools/tapguest/tapguest
 TOOLS := tools/ipvlanctl/ipvlanctl
@@ -84,14 +87,14 @@ modules: kdir-check
 
 tools: $(TEST_TOOLS) $(TOOLS) $(BENCH_TOOLS)
 
-tools/testing/%: tools/testing/%.c include/uapi/ipvlan_ext.h
-	$(CC) $(TOOLS_CFLAGS) -Iinclude -o $@ $<
+tools/testing/%: tools/testing/%.c include/uapi/ipvlan_ext.h $(TOOLS_LIB_DEPS)
+	$(CC) $(TOOLS_CFLAGS) -Iinclude -Itools/lib -o $@ $< $(TOOLS_LIB)
 
-tools/tapguest/%: tools/tapguest/%.c
-	$(CC) $(TOOLS_CFLAGS) -o $@ $<
+tools/tapguest/%: tools/tapguest/%.c $(TOOLS_LIB_DEPS)
+	$(CC) $(TOOLS_CFLAGS) -Itools/lib -o $@ $< $(TOOLS_LIB)
 
-tools/bench/%: tools/bench/%.c
-	$(CC) $(TOOLS_CFLAGS) -o $@ $<
+tools/bench/%: tools/bench/%.c $(TOOLS_LIB_DEPS)
+	$(CC) $(TOOLS_CFLAGS) -Itools/lib -o $@ $< $(TOOLS_LIB)
 
 tools/ipvlanctl/ipvlanctl: tools/ipvlanctl/ipvlanctl.c include/uapi/ipvlan_ext.h
 	$(CC) $(TOOLS_CFLAGS) -Iinclude -o $@ $<

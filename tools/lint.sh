@@ -46,7 +46,7 @@ else
 			compgen -G 'ipvlan/*.[ch]'
 			compgen -G 'ipvtap/*.[ch]'
 			[ -d include ] && find include -name '*.h'
-			find tools tests -name '*.c'
+			find tools tests -name '*.[ch]'
 		} | grep -v '\.mod\.c$' | grep -vx 'include/ipvtap_compat.h' | sort -u)
 	if [ ${#files[@]} -eq 0 ]; then
 		echo "no C files yet"

@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "csum.h"
+
 #define BATCH 64
 
 static void print_help(FILE *f)
@@ -60,27 +62,6 @@ static int parse_mac(const char *s, uint8_t *mac)
 		mac[i] = b[i];
 	}
 	return 0;
-}
-
-static uint16_t ip_csum(const void *data, size_t len)
-{
-	const uint8_t *p = data;
-	uint32_t sum = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons(~sum & 0xffff);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
 }
 
 /* Build the frame into buf; returns its length. */
@@ -124,7 +105,7 @@ static size_t build_udp(uint8_t *buf, const uint8_t *smac, const uint8_t *dmac,
 	put16(ip + 10, 0);
 	memcpy(ip + 12, &sip, 4);
 	memcpy(ip + 16, &dip, 4);
-	memcpy(ip + 10, (uint16_t[]){ ip_csum(ip, 20) }, 2);
+	put16(ip + 10, csum(ip, 20));
 	put16(udp, 4242);
 	put16(udp + 2, 9);		/* discard */
 	put16(udp + 4, 8 + payload);

@@ -42,6 +42,8 @@
 #include <linux/types.h>
 #include <linux/virtio_net.h>
 
+#include "csum.h"
+
 typedef __u8 u8;
 typedef __u16 u16;
 typedef __u32 u32;
@@ -250,23 +252,6 @@ static u64 now_us(void)
 	return (u64)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static u16 get16(const u8 *p)
-{
-	return (u16)(p[0] << 8 | p[1]);
-}
-
-static void put16(u8 *p, u16 v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static void put32(u8 *p, u32 v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v & 0xffff);
-}
-
 static u64 get64(const u8 *p)
 {
 	u64 v = 0;
@@ -381,26 +366,6 @@ static int parse_addr(const char *s, int want, struct addr *a)
 		a->plen = plen;
 	}
 	return 0;
-}
-
-/* Internet checksum: 32-bit one's complement accumulation of 16-bit words. */
-static u64 csum_add(u64 sum, const u8 *p, size_t len)
-{
-	while (len > 1) {
-		sum += get16(p);
-		p += 2;
-		len -= 2;
-	}
-	if (len)
-		sum += (u16)(p[0] << 8);
-	return sum;
-}
-
-static u16 csum_fold(u64 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (u16)sum;
 }
 
 static u64 pseudo_sum(int family, const u8 *src, const u8 *dst, u32 len,

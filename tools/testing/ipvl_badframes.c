@@ -71,6 +71,8 @@
 #include <linux/if_tun.h>
 #include <linux/virtio_net.h>
 
+#include "csum.h"
+
 typedef uint8_t u8;
 typedef uint16_t u16;
 typedef uint32_t u32;
@@ -135,41 +137,6 @@ static u32 rnd_below(u32 n)
 
 /* ---------------------------------------------------------- helpers */
 
-static void put16(u8 *p, u16 v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static void put32(u8 *p, u32 v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v & 0xffff);
-}
-
-static u16 get16(const u8 *p)
-{
-	return (u16)(p[0] << 8 | p[1]);
-}
-
-static u32 sum_bytes(const u8 *p, size_t len, u32 sum)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
-	if (len & 1)
-		sum += p[len - 1] << 8;
-	return sum;
-}
-
-static u16 fold(u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (u16)~sum;
-}
-
 /* A frame being built: offsets of its layers and end of its headers. */
 struct fr {
 	u8 b[FRAME_MAX];
@@ -207,7 +174,7 @@ static void ip4_csum(u8 *ip)
 	size_t hl = (ip[0] & 0x0f) * 4;
 
 	put16(ip + 10, 0);
-	put16(ip + 10, fold(sum_bytes(ip, hl, 0)));
+	put16(ip + 10, csum(ip, hl));
 }
 
 /* IPv4 header of 20 + @optlen bytes (options zeroed: end of list). */
@@ -246,16 +213,16 @@ static void l4_csum(struct fr *f, size_t csum_off)
 {
 	const u8 *ip = f->b + f->l3;
 	size_t l4len = f->len - f->l4;
-	u32 sum;
+	u64 sum;
 
 	put16(f->b + f->l4 + csum_off, 0);
 	if (f->v6)
-		sum = sum_bytes(ip + 8, 32, 0);
+		sum = csum_add(0, ip + 8, 32);
 	else
-		sum = sum_bytes(ip + 12, 8, 0);
+		sum = csum_add(0, ip + 12, 8);
 	sum += f->l4proto + (u32)l4len;
-	sum = sum_bytes(f->b + f->l4, l4len, sum);
-	put16(f->b + f->l4 + csum_off, fold(sum));
+	sum = csum_add(sum, f->b + f->l4, l4len);
+	put16(f->b + f->l4 + csum_off, (u16)~csum_fold(sum));
 }
 
 static size_t put_udp(u8 *p, size_t payload, u16 dport)
@@ -563,7 +530,7 @@ static size_t build_ip4(struct fr *f, size_t off, const struct addrs *a,
 	else if (proto == IPPROTO_TCP)
 		l4_csum(f, 16);
 	else if (proto == IPPROTO_ICMP || proto == IPPROTO_IGMP)
-		put16(f->b + f->l4 + 2, fold(sum_bytes(f->b + f->l4, l4len, 0)));
+		put16(f->b + f->l4 + 2, csum(f->b + f->l4, l4len));
 	return f->len;
 }
 

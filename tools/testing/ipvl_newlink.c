@@ -11,6 +11,7 @@
  * "extack: <message>" when the kernel set one.
  * Exit: 0 link created, 1 the kernel refused, 2 usage or local error.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
 #include <net/if.h>
@@ -20,12 +21,8 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <linux/if_link.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK 11
-#endif
+#include "nl.h"
 
 #define BUF_SIZE 8192
 
@@ -35,68 +32,11 @@ struct req {
 	char attrs[1024];
 };
 
-static struct rtattr *add_attr(struct nlmsghdr *nh, unsigned short type,
+/* Append an attribute; the request has room for all of them. */
+static struct rtattr *add_attr(struct req *req, unsigned short type,
 			       const void *data, unsigned short len)
 {
-	struct rtattr *rta = (struct rtattr *)((char *)nh +
-					       NLMSG_ALIGN(nh->nlmsg_len));
-
-	rta->rta_type = type;
-	rta->rta_len = RTA_LENGTH(len);
-	if (len)
-		memcpy(RTA_DATA(rta), data, len);
-	nh->nlmsg_len = NLMSG_ALIGN(nh->nlmsg_len) + RTA_ALIGN(rta->rta_len);
-	return rta;
-}
-
-static void end_nest(struct nlmsghdr *nh, struct rtattr *nest)
-{
-	nest->rta_len = (char *)nh + nh->nlmsg_len - (char *)nest;
-}
-
-static const char *errno_name(int err)
-{
-	switch (err) {
-	case EINVAL: return "EINVAL";
-	case ENODEV: return "ENODEV";
-	case EBUSY: return "EBUSY";
-	case EEXIST: return "EEXIST";
-	case EPERM: return "EPERM";
-	case EOPNOTSUPP: return "EOPNOTSUPP";
-	case ERANGE: return "ERANGE";
-	case EADDRINUSE: return "EADDRINUSE";
-	default: return "E?";
-	}
-}
-
-/* Print the NLMSGERR_ATTR_MSG of an extended ack, if any. */
-static void print_extack(struct nlmsghdr *nh)
-{
-	struct nlmsgerr *e = NLMSG_DATA(nh);
-	unsigned int off, len;
-	struct nlattr *a;
-
-	if (!(nh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	off = sizeof(*e);
-	if (!(nh->nlmsg_flags & NLM_F_CAPPED))
-		off += e->msg.nlmsg_len - sizeof(e->msg);
-	off = NLMSG_ALIGN(off);
-	if (NLMSG_HDRLEN + off >= nh->nlmsg_len)
-		return;
-	len = nh->nlmsg_len - NLMSG_HDRLEN - off;
-	a = (struct nlattr *)((char *)e + off);
-	while (len >= sizeof(*a) && a->nla_len >= sizeof(*a) &&
-	       a->nla_len <= len) {
-		if (a->nla_type == NLMSGERR_ATTR_MSG)
-			printf("extack: %.*s\n",
-			       (int)(a->nla_len - NLA_HDRLEN),
-			       (char *)a + NLA_HDRLEN);
-		if ((unsigned int)NLA_ALIGN(a->nla_len) >= len)
-			break;
-		len -= (unsigned int)NLA_ALIGN(a->nla_len);
-		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
-	}
+	return nl_attr_add(&req->nh, sizeof(*req), type, data, len);
 }
 
 static int print_usage(const char *prog)
@@ -141,9 +81,10 @@ int main(int argc, char **argv)
 	};
 	char buf[BUF_SIZE];
 	struct nlmsghdr *nh;
+	struct nl_err ne;
 	struct req req;
 	unsigned int ifindex;
-	int fd, one = 1, c;
+	int fd, c;
 	ssize_t n;
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -186,38 +127,36 @@ int main(int argc, char **argv)
 	req.nh.nlmsg_seq = 1;
 	req.ifi.ifi_family = AF_UNSPEC;
 
-	add_attr(&req.nh, IFLA_IFNAME, name, strlen(name) + 1);
-	add_attr(&req.nh, IFLA_LINK, &ifindex, sizeof(ifindex));
+	add_attr(&req, IFLA_IFNAME, name, strlen(name) + 1);
+	add_attr(&req, IFLA_LINK, &ifindex, sizeof(ifindex));
 	if (mtu >= 0) {
 		unsigned int v = mtu;
 
-		add_attr(&req.nh, IFLA_MTU, &v, sizeof(v));
+		add_attr(&req, IFLA_MTU, &v, sizeof(v));
 	}
-	linkinfo = add_attr(&req.nh, IFLA_LINKINFO | NLA_F_NESTED, NULL, 0);
-	add_attr(&req.nh, IFLA_INFO_KIND, kind, strlen(kind));
+	linkinfo = add_attr(&req, IFLA_LINKINFO | NLA_F_NESTED, NULL, 0);
+	add_attr(&req, IFLA_INFO_KIND, kind, strlen(kind));
 	if (mode >= 0 || flags >= 0) {
-		data = add_attr(&req.nh, IFLA_INFO_DATA | NLA_F_NESTED,
-				NULL, 0);
+		data = add_attr(&req, IFLA_INFO_DATA | NLA_F_NESTED, NULL, 0);
 		if (mode >= 0) {
 			unsigned short v = mode;
 
-			add_attr(&req.nh, IFLA_IPVLAN_MODE, &v, sizeof(v));
+			add_attr(&req, IFLA_IPVLAN_MODE, &v, sizeof(v));
 		}
 		if (flags >= 0) {
 			unsigned short v = flags;
 
-			add_attr(&req.nh, IFLA_IPVLAN_FLAGS, &v, sizeof(v));
+			add_attr(&req, IFLA_IPVLAN_FLAGS, &v, sizeof(v));
 		}
-		end_nest(&req.nh, data);
+		nl_nest_end(&req.nh, data);
 	}
-	end_nest(&req.nh, linkinfo);
+	nl_nest_end(&req.nh, linkinfo);
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	fd = rtnl_open(0, 0);
 	if (fd < 0) {
-		perror("socket");
+		fprintf(stderr, "netlink socket: %s\n", strerror(-fd));
 		return 2;
 	}
-	setsockopt(fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	if (sendto(fd, &req, req.nh.nlmsg_len, 0, (struct sockaddr *)&sa,
 		   sizeof(sa)) < 0) {
 		perror("sendto");
@@ -232,20 +171,18 @@ int main(int argc, char **argv)
 
 	for (nh = (struct nlmsghdr *)buf; NLMSG_OK(nh, n);
 	     nh = NLMSG_NEXT(nh, n)) {
-		struct nlmsgerr *e;
-
 		if (nh->nlmsg_type != NLMSG_ERROR)
 			continue;
-		e = NLMSG_DATA(nh);
-		if (!e->error) {
+		nl_parse_err(nh, &ne);
+		if (!ne.error)
 			printf("ok\n");
-			print_extack(nh);
-			return 0;
-		}
-		printf("error: %s (%d): %s\n", errno_name(-e->error),
-		       -e->error, strerror(-e->error));
-		print_extack(nh);
-		return 1;
+		else
+			printf("error: %s (%d): %s\n",
+			       strerrorname_np(ne.error) ?: "E?", ne.error,
+			       strerror(ne.error));
+		if (ne.msg[0])
+			printf("extack: %s\n", ne.msg);
+		return ne.error ? 1 : 0;
 	}
 	fprintf(stderr, "no netlink ack received\n");
 	return 2;

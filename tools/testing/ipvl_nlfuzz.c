@@ -75,13 +75,7 @@
 #include <linux/rtnetlink.h>
 
 #include "uapi/ipvlan_ext.h"
-
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK		11
-#endif
-#ifndef NETLINK_CAP_ACK
-#define NETLINK_CAP_ACK		10
-#endif
+#include "nl.h"
 
 #define MSG_MAX			4096
 #define RX_BUF			65536
@@ -278,18 +272,8 @@ struct answer {
 
 static int nl_open(void)
 {
-	int one = 1, rcvbuf = 1 << 20;
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-
-	nl_fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (nl_fd < 0)
-		return -errno;
-	setsockopt(nl_fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
-	setsockopt(nl_fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
-	setsockopt(nl_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (bind(nl_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
-		return -errno;
-	return 0;
+	nl_fd = rtnl_open(1, 1 << 20);
+	return nl_fd < 0 ? nl_fd : 0;
 }
 
 static int nl_send(const void *buf, size_t len)
@@ -335,31 +319,6 @@ static ssize_t nl_recv(long deadline)
 	}
 }
 
-static void parse_extack(struct nlmsghdr *nh, struct answer *a)
-{
-	struct nlmsgerr *e = NLMSG_DATA(nh);
-	size_t off = NLMSG_HDRLEN + sizeof(*e);
-	struct nlattr *nla;
-
-	if (!(nh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-	if (!(nh->nlmsg_flags & NLM_F_CAPPED))
-		off += NLMSG_ALIGN(e->msg.nlmsg_len) - NLMSG_HDRLEN;
-	while (off + NLA_HDRLEN <= nh->nlmsg_len) {
-		nla = (struct nlattr *)((char *)nh + off);
-		if (nla->nla_len < NLA_HDRLEN ||
-		    off + nla->nla_len > nh->nlmsg_len)
-			break;
-		if ((nla->nla_type & NLA_TYPE_MASK) == NLMSGERR_ATTR_MSG) {
-			snprintf(a->extack, sizeof(a->extack), "%.*s",
-				 (int)(nla->nla_len - NLA_HDRLEN),
-				 (char *)nla + NLA_HDRLEN);
-			break;
-		}
-		off += NLA_ALIGN(nla->nla_len);
-	}
-}
-
 /*
  * Wait for the NLMSG_ERROR answering @seq. Other messages (NLM_F_ECHO
  * copies, stale answers) are skipped; @cb, if set, sees the messages of
@@ -386,11 +345,13 @@ static int nl_wait(uint32_t seq, struct answer *a, uint16_t cb_type,
 			if (nh->nlmsg_seq != seq)
 				continue;
 			if (nh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(nh);
+				struct nl_err ne;
 
+				nl_parse_err(nh, &ne);
 				a->got = true;
-				a->err = -e->error;
-				parse_extack(nh, a);
+				a->err = ne.error;
+				snprintf(a->extack, sizeof(a->extack), "%s",
+					 ne.msg);
 				return 0;
 			}
 			if (nh->nlmsg_type == NLMSG_DONE) {
