@@ -8,7 +8,7 @@
 #   make deps            install the Debian packages everything below needs
 #   make check           build, boot a QEMU guest, run tests/ inside it
 #   make check-debug     the same on a debug kernel (KASAN, lockdep, kmemleak,
-#                        UBSAN, refcount trackers: tests/config/debug.config),
+#                        UBSAN, refcount trackers: tools/debug-kernel.config),
 #                        built once by tools/debug-kernel.sh and cached in
 #                        ${IPVTAP_CACHE:-/var/cache/ipvtap}; the modules are
 #                        built against it in .cache/debug-modules/

@@ -20,7 +20,7 @@
 #                                      function+offset for the kernel)
 #
 # The kernel is Debian's linux-source-6.1 (/usr/src/linux-source-6.1.tar.xz)
-# configured as `make tinyconfig` + tests/config/debug.config + olddefconfig.
+# configured as `make tinyconfig` + tools/debug-kernel.config + olddefconfig.
 # Cache: ${IPVTAP_CACHE:-/var/cache/ipvtap} (outside the git clone, so a fresh
 # clone on the same machine reuses it):
 #   linux-source-<pkg version>/    the extracted source, shared by all configs
@@ -35,7 +35,7 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PROG=tools/debug-kernel.sh
-FRAGMENT=$REPO/tests/config/debug.config
+FRAGMENT=$REPO/tools/debug-kernel.config
 SRC_TAR=/usr/src/linux-source-6.1.tar.xz
 SRC_PKG=linux-source-6.1
 # Bump when the build procedure below changes what it produces.
@@ -109,7 +109,7 @@ verify_config() {
 			;;
 		esac
 	done <"$FRAGMENT"
-	[ "$bad" -eq 0 ] || die "tests/config/debug.config did not apply cleanly (see above)"
+	[ "$bad" -eq 0 ] || die "tools/debug-kernel.config did not apply cleanly (see above)"
 }
 
 build_kernel() {
