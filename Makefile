@@ -96,8 +96,8 @@ tools/tapguest/%: tools/tapguest/%.c $(TOOLS_LIB_DEPS)
 tools/bench/%: tools/bench/%.c $(TOOLS_LIB_DEPS)
 	$(CC) $(TOOLS_CFLAGS) -Itools/lib -o $@ $< $(TOOLS_LIB)
 
-tools/ipvlanctl/ipvlanctl: tools/ipvlanctl/ipvlanctl.c include/uapi/ipvlan_ext.h
-	$(CC) $(TOOLS_CFLAGS) -Iinclude -o $@ $<
+tools/ipvlanctl/ipvlanctl: tools/ipvlanctl/ipvlanctl.c include/uapi/ipvlan_ext.h $(TOOLS_LIB_DEPS)
+	$(CC) $(TOOLS_CFLAGS) -Iinclude -Itools/lib -o $@ $< $(TOOLS_LIB)
 
 clean:
 	@if [ -n "$(KDIR)" ] && [ -f "$(KDIR)/Makefile" ]; then \

@@ -32,10 +32,7 @@
 #include <linux/rtnetlink.h>
 
 #include "uapi/ipvlan_ext.h"
-
-#ifndef NETLINK_EXT_ACK
-#define NETLINK_EXT_ACK		11
-#endif
+#include "nl.h"
 
 #define NL_RECV_SIZE		65536
 #define KIND_SIZE		16
@@ -89,13 +86,6 @@ struct addr_list {
 	size_t		n;
 	size_t		cap;
 	bool		available;	/* the kernel has the family */
-};
-
-/* The error of a request, with the kernel's extended ack. */
-struct nl_err {
-	int		error;		/* positive errno, 0: acked */
-	char		msg[256];	/* NLMSGERR_ATTR_MSG, "" if none */
-	long		offs;		/* NLMSGERR_ATTR_OFFS, -1 if none */
 };
 
 struct req {
@@ -225,61 +215,6 @@ static void attr_str(const struct rtattr *rta, char *buf, size_t size)
 	buf[len] = '\0';
 }
 
-/* Read the extended ack of an NLMSG_ERROR message into @ne. */
-static void parse_err(const struct nlmsghdr *nh, struct nl_err *ne)
-{
-	const struct nlmsgerr *e = NLMSG_DATA(nh);
-	const struct nlattr *a;
-	size_t off, len;
-
-	ne->msg[0] = '\0';
-	ne->offs = -1;
-	if (nh->nlmsg_len < NLMSG_LENGTH(sizeof(*e))) {
-		ne->error = EPROTO;
-		return;
-	}
-	ne->error = -e->error;
-	if (!(nh->nlmsg_flags & NLM_F_ACK_TLVS))
-		return;
-
-	off = sizeof(*e);
-	if (!(nh->nlmsg_flags & NLM_F_CAPPED) &&
-	    e->msg.nlmsg_len >= sizeof(e->msg))
-		off += e->msg.nlmsg_len - sizeof(e->msg);
-	off = NLMSG_ALIGN(off);
-	if (NLMSG_HDRLEN + off >= nh->nlmsg_len)
-		return;
-	len = nh->nlmsg_len - NLMSG_HDRLEN - off;
-	a = (const struct nlattr *)((const char *)e + off);
-	while (len >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
-	       a->nla_len <= len) {
-		size_t plen = a->nla_len - NLA_HDRLEN;
-		const char *p = (const char *)a + NLA_HDRLEN;
-		__u32 offs;
-
-		switch (a->nla_type & NLA_TYPE_MASK) {
-		case NLMSGERR_ATTR_MSG:
-			plen = strnlen(p, plen);
-			if (plen >= sizeof(ne->msg))
-				plen = sizeof(ne->msg) - 1;
-			memcpy(ne->msg, p, plen);
-			ne->msg[plen] = '\0';
-			break;
-		case NLMSGERR_ATTR_OFFS:
-			if (plen >= sizeof(offs)) {
-				memcpy(&offs, p, sizeof(offs));
-				ne->offs = offs;
-			}
-			break;
-		}
-		if ((size_t)NLA_ALIGN(a->nla_len) >= len)
-			break;
-		len -= NLA_ALIGN(a->nla_len);
-		a = (const struct nlattr *)((const char *)a +
-					    NLA_ALIGN(a->nla_len));
-	}
-}
-
 /* ------------------------------------------------- netlink: exchange */
 
 static int nl_open(int protocol)
@@ -361,7 +296,7 @@ static int nl_talk(int fd, struct nlmsghdr *req, nl_cb cb, void *arg,
 				return 0;
 			}
 			if (nh->nlmsg_type == NLMSG_ERROR) {
-				parse_err(nh, ne);
+				nl_parse_err(nh, ne);
 				return 0;
 			}
 			if (cb && cb(nh, arg))
