@@ -19,10 +19,6 @@
 # shellcheck source=tests/lib_stress.sh
 . "$(dirname "$0")/lib_stress.sh"
 
-require_root
-require_cmd ip ping timeout
-require_ipvlan
-
 WORKERS=${CHURN_WORKERS:-${FAULTS_WORKERS:-8}}
 MAX_LOSS=${CHURN_MAX_LOSS:-20}	# % of pings the long-lived slaves may lose
 

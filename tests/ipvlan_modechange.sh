@@ -14,10 +14,6 @@
 # shellcheck source=tests/lib_stress.sh
 . "$(dirname "$0")/lib_stress.sh"
 
-require_root
-require_cmd ip ping timeout
-require_ipvlan
-
 ktap_plan 7
 
 site a l2 bridge 3

@@ -19,10 +19,6 @@
 # shellcheck source=tests/lib_stress.sh
 . "$(dirname "$0")/lib_stress.sh"
 
-require_root
-require_cmd ip ping timeout
-require_ipvlan
-
 UNLOAD_MAX=${UNLOAD_MAX:-${FAULTS_UNLOAD_MAX:-10}}	# seconds an unload may take
 
 ktap_plan 9

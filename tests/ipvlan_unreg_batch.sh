@@ -20,10 +20,6 @@
 # shellcheck source=tests/lib_stress.sh
 . "$(dirname "$0")/lib_stress.sh"
 
-require_root
-require_cmd ip ping timeout
-require_ipvlan
-
 ktap_plan 4
 
 # rtnl_probe SECS: an RTNL request completes within SECS (else RTNL_DEAD;

@@ -14,10 +14,6 @@
 # shellcheck source=tests/lib_stress.sh
 . "$(dirname "$0")/lib_stress.sh"
 
-require_root
-require_cmd ip ping timeout
-require_ipvlan
-
 [ -x "$TG" ] || ktap_skip_all "tools/tapguest/tapguest not built (make tools)"
 if [ "$IMPL" = ours ] && [ ! -d /sys/module/ipvtap ]; then
 	ktap_skip_all "our ipvtap.ko is not loaded"

@@ -19,8 +19,14 @@
 #
 # A master is deleted before the namespaces (delns, and at exit), so that
 # only ipvlan_unreg_batch puts a master and its slaves into one netns
-# cleanup batch. STRESS_SECONDS (default 8): how long traffic runs in a
-# step (the tests of this kind used FAULTS_SECONDS before, still read).
+# cleanup batch. Sourcing it requires root, ip, ping, timeout and the
+# ipvlan module (else the test is skipped). STRESS_SECONDS (default 8):
+# how long traffic runs in a step (FAULTS_SECONDS, as these tests used
+# before, is still read).
+
+require_root
+require_cmd ip ping timeout
+require_ipvlan
 
 # shellcheck disable=SC2034 # for the tests
 SECS=${STRESS_SECONDS:-${FAULTS_SECONDS:-8}}
