@@ -103,22 +103,22 @@ k = sys.argv[1]
 print(o[k] if k == "learned" else o["stats"][k])' "$2"
 }
 
-stat_at_least() {
+# stat_cmp DEV KEY OP N: ctl_value DEV KEY compares to N by OP (-ge, -le).
+stat_cmp() {
 	local v
 
 	v=$(ctl_value "$1" "$2") || return 1
-	[ "$v" -ge "$3" ] && return 0
-	echo "$1 $2 = $v, want >= $3"
+	test "$v" "$3" "$4" && return 0
+	echo "$1 $2 = $v, want $3 $4"
 	return 1
 }
 
-stat_at_most() {
-	local v
+stat_at_least() {
+	stat_cmp "$1" "$2" -ge "$3"
+}
 
-	v=$(ctl_value "$1" "$2") || return 1
-	[ "$v" -le "$3" ] && return 0
-	echo "$1 $2 = $v, want <= $3"
-	return 1
+stat_at_most() {
+	stat_cmp "$1" "$2" -le "$3"
 }
 
 # spray TAP COUNT: frames from COUNT distinct IPv6 sources (2001:db8:5::N)

@@ -99,6 +99,13 @@ batch_of_modes() {
 	done
 }
 
+# log_clean: no splat since the phase began (else PHASE_WHY says which).
+log_clean() {
+	dmesg_clean >"$TMP/why" && return 0
+	PHASE_WHY="kernel log: $(cat "$TMP/why")"
+	return 1
+}
+
 # timed CMD...: run CMD, fail (status 124) if it takes more than STUCK_SECS.
 timed() {
 	timeout -k 5 "$STUCK_SECS" "$@"
@@ -119,10 +126,7 @@ phase_modes() {
 		fi
 		iters=$((iters + 1))
 		changes=$((changes + 50))
-		if ! dmesg_clean >"$TMP/why"; then
-			PHASE_WHY="kernel log: $(cat "$TMP/why")"
-			break
-		fi
+		log_clean || break
 	done
 	PHASE_STATS="$iters batches, $changes mode/flag changes"
 }
@@ -162,10 +166,7 @@ phase_slaves() {
 			break
 		fi
 		iters=$((iters + 1))
-		if ! dmesg_clean >"$TMP/why"; then
-			PHASE_WHY="kernel log: $(cat "$TMP/why")"
-			break
-		fi
+		log_clean || break
 	done
 	PHASE_STATS="$iters rounds of slave and namespace churn"
 }
