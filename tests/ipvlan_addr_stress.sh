@@ -198,8 +198,10 @@ import json, sys
 for line in open(sys.argv[1]):
     i, doc = line.split(" ", 1)
     for link in json.loads(doc):
+        # ip -j prints {} for an address the scope filter leaves out.
         for a in link.get("addr_info", []):
-            print("%s/%d %s" % (a["local"], a["prefixlen"], i))
+            if "local" in a:
+                print("%s/%d %s" % (a["local"], a["prefixlen"], i))
 ' "$TMP/addrs.json" >"$TMP/addrs" || ktap_bail "cannot parse ip -j addr"
 declare -A OWNER=()
 dups=()
