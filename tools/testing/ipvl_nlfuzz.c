@@ -4,7 +4,7 @@
  *
  *   ipvl_nlfuzz --kind ipvlan|ipvtap --master IFNAME --victim IFNAME
  *               [--seed N] [--count N] [--start I] [--baseline N]
- *               [--batch N] [--master-change-ok] [--keep-going] [-v]
+ *               [--batch N] [--allmulti-leak-ok] [--keep-going] [-v]
  *   ipvl_nlfuzz --replay HEX        send one raw request, print the answer
  *
  * Sends --count RTM_NEWLINK/RTM_SETLINK requests over a raw NETLINK_ROUTE
