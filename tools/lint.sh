@@ -2,22 +2,24 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make lint: checkpatch.pl --strict (from Debian's linux-source-6.1), a
-# sparse build (make C=2), a W=1 build, and shellcheck on the scripts.
-# Fails if any of them reports anything.
+# sparse build (make C=2) and a W=1 build for every kernel series of
+# tools/kernels.sh (6.1, 6.12, 7.3; or for one KDIR), and shellcheck on
+# the scripts. Fails if any of them reports anything.
 #
-#   tools/lint.sh [--kdir KDIR]
+#   tools/lint.sh [--kdir KDIR] [--series "6.1 6.12 7.3"]
 set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO" || exit 2
 KDIR=
+SERIES="6.1 6.12 7.3"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--kdir) KDIR=${2:?--kdir needs a value}; shift 2 ;;
-	*) echo "usage: tools/lint.sh [--kdir KDIR]" >&2; exit 2 ;;
+	--series) SERIES=${2:?--series needs a value}; shift 2 ;;
+	*) echo "usage: tools/lint.sh [--kdir KDIR] [--series \"6.1 6.12 7.3\"]" >&2; exit 2 ;;
 	esac
 done
-[ -n "$KDIR" ] || KDIR=$(tools/kdir.sh) || exit 2
 
 SRC_TAR=$(compgen -G '/usr/src/linux-source-6.1.tar.*' | head -n1)
 CP_DIR=$REPO/.cache/checkpatch
@@ -68,12 +70,15 @@ fi
 
 # ---------------------------------------------------- kbuild: C=2, W=1
 
-# kbuild OUTFILE ARGS...: build the modules, fail on any warning/error.
+# kbuild WHAT DIR BUILD_MODULES_ARGS... -- MAKE_ARGS...: build the modules
+# (tools/build-modules.sh) in DIR, fail on any warning or error. The C=2
+# and W=1 builds of a kernel share DIR: their flags differ, so each
+# rebuilds every file.
 kbuild() {
-	local what=$1 out rc
+	local what=$1 dir=$2 out rc
 
-	shift
-	out=$(make -C "$KDIR" M="$REPO" "$@" modules 2>&1)
+	shift 2
+	out=$(tools/build-modules.sh --out "$dir" "$@" 2>&1 >/dev/null)
 	rc=$?
 	echo "$out" | grep -Ev '^make(\[[0-9]+\])?: (Entering|Leaving) directory'
 	if [ "$rc" -ne 0 ] || grep -Eq '(warning|error):' <<<"$out"; then
@@ -85,10 +90,22 @@ if [ ! -f ipvlan/Kbuild ] && [ ! -f ipvlan/Makefile ]; then
 	step "kbuild: ipvlan/Kbuild does not exist yet, skipping sparse and W=1"
 else
 	command -v sparse >/dev/null || { echo "sparse not installed; run 'make deps'" >&2; exit 2; }
-	step "sparse: make C=2"
-	kbuild sparse C=2
-	step "W=1 build"
-	kbuild W=1 W=1
+	if [ -n "$KDIR" ]; then
+		targets=("kdir")
+	else
+		read -r -a targets <<<"$SERIES"
+	fi
+	for t in "${targets[@]}"; do
+		if [ "$t" = kdir ]; then
+			sel=(--kdir "$KDIR")
+		else
+			sel=(--series "$t")
+		fi
+		step "sparse: make C=2 (${sel[*]})"
+		kbuild "sparse $t" ".cache/lint-$t" "${sel[@]}" -- C=2
+		step "W=1 build (${sel[*]})"
+		kbuild "W=1 $t" ".cache/lint-$t" "${sel[@]}" -- W=1
+	done
 fi
 
 # ------------------------------------------------------------ shellcheck
