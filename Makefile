@@ -198,8 +198,8 @@ bench: deps
 # (--debug picks the debug kernel and its modules itself.)
 soak: deps
 	$(MAKE) tools
-	$(if $(findstring --debug,$(SOAK_ARGS)),tools/soak.sh --impl $(IMPL) $(SOAK_ARGS),
-	args=$$($(BUILD_FOR_VM)) && tools/soak.sh --impl $(IMPL) $(SOAK_ARGS) -- $$args)
+	args=; case " $(SOAK_ARGS) " in *" --debug "*) ;; *) args=$$($(BUILD_FOR_VM)) || exit 1 ;; esac; \
+	tools/soak.sh --impl $(IMPL) $(SOAK_ARGS) $${args:+-- $$args}
 
 vm: tools
 	args=$$($(BUILD_FOR_VM)) && tools/vm/run $$args $(VM_ARGS) --shell
