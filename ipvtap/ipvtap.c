@@ -118,6 +118,12 @@ static void ipvtap_setup(struct net_device *dev)
 	/* tap_sock_destruct() takes its ring's lock without BHs off. */
 	ipvl_kind_orphan_tx(dev);
 	dev->tx_queue_len = TUN_READQ_SIZE;
+	/*
+	 * What the guest writes goes through a qdisc (the default one, e.g.
+	 * fq_codel) that tc can shape, as with the in-tree ipvtap and macvtap:
+	 * an ipvlan slave is queueless, a tap device is not.
+	 */
+	dev->priv_flags &= ~IFF_NO_QUEUE;
 }
 
 static struct rtnl_link_ops ipvtap_link_ops = {
