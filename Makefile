@@ -98,8 +98,10 @@ kdir-check:
 		exit 1; \
 	fi
 
+# tools/kbuild-compat.sh: what a kernel built with a compiler this machine
+# lacks (or without pahole here) needs; nothing on a matching host.
 modules: kdir-check
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $$(tools/kbuild-compat.sh $(KDIR)) modules
 
 # Release of KDIR, for install/uninstall.
 KRELEASE = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
@@ -111,7 +113,8 @@ INSTALLED_KOS = $(INSTALL_MOD_PATH)/lib/modules/$(KRELEASE)/$(INSTALL_MOD_DIR)/i
 # searches updates/ before the kernel's own tree, so modprobe ipvlan loads
 # ours (check with: modinfo -F filename ipvlan).
 install: modules
-	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) modules_install
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $$(tools/kbuild-compat.sh $(KDIR)) \
+		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) modules_install
 	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) -a $(KRELEASE)
 
 uninstall: kdir-check

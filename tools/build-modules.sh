@@ -68,27 +68,9 @@ esac
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
-# A kernel built by another Debian release names a compiler this machine
-# may not have (trixie's: gcc-14; bookworm has gcc-12): build with this
-# machine's gcc then, without the options only the newer compiler knows.
-COMPAT=()
-kcc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' "$KDIR/.config" 2>/dev/null || true)
-if [ -n "$kcc" ] && ! command -v "$kcc" >/dev/null; then
-	cc=${CC:-gcc}
-	echo "$PROG: $rel was built with $kcc, not on this machine: using $cc ($("$cc" -dumpfullversion))" >&2
-	COMPAT+=("CC=$cc")
-	# -fmin-function-alignment (gcc 14): kbuild falls back to
-	# -falign-functions, as for any older compiler.
-	if grep -q '^CONFIG_CC_HAS_MIN_FUNCTION_ALIGNMENT=y' "$KDIR/.config" &&
-	   ! "$cc" -fmin-function-alignment=16 -E -x c /dev/null >/dev/null 2>&1; then
-		COMPAT+=(CONFIG_CC_HAS_MIN_FUNCTION_ALIGNMENT=)
-	fi
-fi
-# BTF for the modules needs pahole (and 7.x warns when its version is not
-# the kernel's): without pahole, no BTF; nothing here uses it.
-if ! command -v pahole >/dev/null; then
-	COMPAT+=(CONFIG_DEBUG_INFO_BTF_MODULES= CONFIG_PAHOLE_VERSION=0)
-fi
+# Arguments for a kernel built with a compiler this machine lacks, or
+# without pahole (tools/kbuild-compat.sh).
+read -r -a COMPAT <<<"$("$REPO/tools/kbuild-compat.sh" "$KDIR")"
 
 # Mirror the sources as symlinks; drop links whose source is gone.
 (
