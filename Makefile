@@ -21,6 +21,9 @@
 #                        built against it in .cache/debug-modules/
 #   make check-harness   the harness fails fast on a hang: a test-only module
 #                        hangs a guest on purpose (tests/harness/hang.sh)
+#   make dkms-deb        the DKMS package (.cache/dkms/ipvtap-dkms_*.deb)
+#   make check-dkms      install it in a guest of KERNEL_SERIES: DKMS builds,
+#                        modprobe loads ours, core tests pass
 #   make demo            build, boot a QEMU guest, show ipvlan slaves talking
 #   make vm              interactive shell in the QEMU guest, modules loaded
 #   make lint            checkpatch --strict, sparse (C=2) and W=1 builds for
@@ -88,7 +91,7 @@ DEBUG_TEST_TIMEOUT ?= 1200
 DEBUG_QEMU_PARTS ?= guestless edges
 DEBUG_MODS := $(CURDIR)/.cache/debug-modules
 
-.PHONY: all modules tools clean deps kernels check check-harness check-debug diffcheck demo vm lint kdir-check bench soak install uninstall
+.PHONY: all modules tools clean deps kernels dkms-deb check-dkms check check-harness check-debug diffcheck demo vm lint kdir-check bench soak install uninstall
 
 all: modules tools
 
@@ -156,6 +159,16 @@ check: deps
 	$(MAKE) tools
 	args=$$($(BUILD_FOR_VM)) && \
 	tools/vm/run $$args $(VM_ARGS) $(if $(VM_TIMEOUT),,--timeout $(CHECK_VM_TIMEOUT)) --summary -- tests/run $(TESTS)
+
+# The DKMS package (.cache/dkms/ipvtap-dkms_<version>_all.deb), and its
+# proof: installed with dpkg in a guest of KERNEL_SERIES, DKMS builds the
+# modules, modprobe loads ours, core tests pass (tools/dkms-check.sh).
+dkms-deb:
+	tools/dkms-deb.sh
+
+check-dkms: deps
+	$(MAKE) tools
+	tools/dkms-check.sh --series $(KERNEL_SERIES)
 
 # Host-side test of tools/vm/run itself (two short boots), on the host's
 # own 6.1 kernel (tools/vm/run's default) unless KERNEL/KDIR say otherwise.
