@@ -46,6 +46,10 @@
 #   KDIR=/path           must be its build tree and
 #   MODULES_DIR=/path    its modules (.../lib/modules/<release>)
 #   TESTS="a b"          subset of tests/*.sh to run (default: all)
+#   QEMU_PARTS="..."     make check: the parts of tests/ipvtap_qemu.sh to run
+#                        (default all; "guestless edges": no nested boots)
+#   TEST_ENV="V=x ..."   make check: environment of tests/run in the guest
+#                        (e.g. STRESS_SECONDS=20)
 #   VM_TIMEOUT=SEC       kill the guest after SEC seconds (check: 2700)
 #   make diffcheck       run the tests against the in-tree ipvlan and ours
 #                        (two boots) and list every difference
@@ -158,7 +162,8 @@ kernels:
 check: deps
 	$(MAKE) tools
 	args=$$($(BUILD_FOR_VM)) && \
-	tools/vm/run $$args $(VM_ARGS) $(if $(VM_TIMEOUT),,--timeout $(CHECK_VM_TIMEOUT)) --summary -- tests/run $(TESTS)
+	tools/vm/run $$args $(VM_ARGS) $(if $(VM_TIMEOUT),,--timeout $(CHECK_VM_TIMEOUT)) --summary -- \
+		env $(if $(QEMU_PARTS),"IPVTAP_QEMU_PARTS=$(QEMU_PARTS)") $(TEST_ENV) tests/run $(TESTS)
 
 # The DKMS package (.cache/dkms/ipvtap-dkms_<version>_all.deb), and its
 # proof: installed with dpkg in a guest of KERNEL_SERIES, DKMS builds the
