@@ -57,11 +57,10 @@ mkdir -p "$R/lib/modules/$KVER"
 mount -t overlay overlay \
 	-o "lowerdir=$moddir,upperdir=$W/mup,workdir=$W/mwork" "$R/lib/modules/$KVER" ||
 	bail "cannot overlay /lib/modules/$KVER"
-build=$(readlink -f "/lib/modules/$KVER/build" 2>/dev/null || true)
-if [ ! -f "$build/Makefile" ] && [ -n "${VM_HEADERS:-}" ]; then
-	build=$VM_HEADERS
-fi
-[ -f "$build/Makefile" ] || bail "no headers for $KVER (set VM_HEADERS)"
+# VM_HEADERS: the headers' path on the host (a cache under /var, which is
+# a tmpfs in the guest: seen through the overlay, i.e. in the chroot).
+build=${VM_HEADERS:-$(readlink -f "/lib/modules/$KVER/build" 2>/dev/null || true)}
+[ -f "$R$build/Makefile" ] || bail "no headers for $KVER at $build (set VM_HEADERS)"
 ln -sfn "$build" "$R/lib/modules/$KVER/build"
 
 # 1: the package installs; its postinst builds and installs for KVER.
