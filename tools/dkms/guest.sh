@@ -64,7 +64,9 @@ build=${VM_HEADERS:-$(readlink -f "/lib/modules/$KVER/build" 2>/dev/null || true
 ln -sfn "$build" "$R/lib/modules/$KVER/build"
 
 # 1: the package installs; its postinst builds and installs for KVER.
-if in_root dpkg -i "$DEB" >"$W/dpkg.log" 2>&1; then
+# (The chroot's /tmp is its own: the package goes to its /run.)
+cp "$DEB" "$R/run/" || bail "cannot copy $DEB"
+if in_root dpkg -i "/run/$(basename "$DEB")" >"$W/dpkg.log" 2>&1; then
 	ok "dpkg -i $(basename "$DEB")"
 else
 	not_ok "dpkg -i $(basename "$DEB")"
@@ -84,8 +86,11 @@ case $f in
 esac
 # 4, 5: modprobe loads ours (its description is not the in-tree one's).
 for m in ipvlan ipvtap; do
-	if in_root modprobe "$m" && [ -d "/sys/module/$m" ] &&
-	   [ "$(cat "/sys/module/$m/srcversion")" = "$(in_root modinfo -k "$KVER" -F srcversion "$m")" ]; then
+	want=$(in_root modinfo -k "$KVER" -F srcversion "$m" 2>/dev/null)
+	file=$(in_root modinfo -k "$KVER" -F filename "$m" 2>/dev/null)
+	if [[ $file == */updates/dkms/* ]] && [ -n "$want" ] &&
+	   in_root modprobe "$m" &&
+	   [ "$(cat "/sys/module/$m/srcversion" 2>/dev/null)" = "$want" ]; then
 		ok "modprobe $m loads the DKMS build ($(in_root modinfo -k "$KVER" -F description "$m"))"
 	else
 		not_ok "modprobe $m loads the DKMS build"
