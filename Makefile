@@ -2,11 +2,18 @@
 #
 # ipvtap: out-of-tree ipvlan re-implementation + ipvtap.
 #
-#   make                 build ipvlan/ipvlan.ko (and ipvtap/ipvtap.ko) + tools
+#   make                 build ipvlan/ipvlan.ko (and ipvtap/ipvtap.ko) for the
+#                        running kernel (/lib/modules/$(uname -r)/build) + tools
 #                        (tools/ipvlanctl/ipvlanctl, test tools)
 #   make KDIR=/path      build against another kernel build tree
+#   make install         modules_install into /lib/modules/<release>/updates/
+#                        (which takes precedence over the kernel's own
+#                        ipvlan/ipvtap) + depmod; uninstall removes them
 #   make deps            install the Debian packages everything below needs
-#   make check           build, boot a QEMU guest, run tests/ inside it
+#   make kernels         fetch the test kernels (6.12, 7.3) into the cache
+#                        (tools/kernels.sh; make deps does it too)
+#   make check           build for KERNEL_SERIES's kernel, boot it in a QEMU
+#                        guest, run tests/ inside it
 #   make check-debug     the same on a debug kernel (KASAN, lockdep, kmemleak,
 #                        UBSAN, refcount trackers: tools/debug-kernel.config),
 #                        built once by tools/debug-kernel.sh and cached in
@@ -14,9 +21,13 @@
 #                        built against it in .cache/debug-modules/
 #   make check-harness   the harness fails fast on a hang: a test-only module
 #                        hangs a guest on purpose (tests/harness/hang.sh)
+#   make dkms-deb        the DKMS package (.cache/dkms/ipvtap-dkms_*.deb)
+#   make check-dkms      install it in a guest of KERNEL_SERIES: DKMS builds,
+#                        modprobe loads ours, core tests pass
 #   make demo            build, boot a QEMU guest, show ipvlan slaves talking
 #   make vm              interactive shell in the QEMU guest, modules loaded
-#   make lint            checkpatch --strict, sparse (C=2) and W=1 builds
+#   make lint            checkpatch --strict, sparse (C=2) and W=1 builds for
+#                        every kernel series
 #   make soak            mode/flag, slave and namespace churn under traffic
 #                        for minutes to an hour on a loaded host, not in CI
 #                        (tools/soak.sh; SOAK_ARGS="--minutes 30 --debug")
@@ -26,10 +37,19 @@
 #   make clean
 #
 # Pass-through variables:
+#   KERNEL_SERIES=6.1|6.12|7.3  the Debian kernel the test targets (check,
+#                        diffcheck, demo, vm, bench) boot and build the
+#                        modules for, in .cache/build-<release>/ (default
+#                        6.12, Debian 13's; tools/kernels.sh)
 #   IMPL=ours|in-tree    which ipvlan the guest loads (default: ours)
-#   KERNEL=/path/bzImage guest kernel (default: newest /boot/vmlinuz-6.1.*-amd64)
-#   MODULES_DIR=/path    modules of KERNEL (.../lib/modules/<release>)
+#   KERNEL=/path/bzImage another guest kernel for the test targets; then
+#   KDIR=/path           must be its build tree and
+#   MODULES_DIR=/path    its modules (.../lib/modules/<release>)
 #   TESTS="a b"          subset of tests/*.sh to run (default: all)
+#   QEMU_PARTS="..."     make check: the parts of tests/ipvtap_qemu.sh to run
+#                        (default all; "guestless edges": no nested boots)
+#   TEST_ENV="V=x ..."   make check: environment of tests/run in the guest
+#                        (e.g. STRESS_SECONDS=20)
 #   VM_TIMEOUT=SEC       kill the guest after SEC seconds (check: 2700)
 #   make diffcheck       run the tests against the in-tree ipvlan and ours
 #                        (two boots) and list every difference
@@ -37,10 +57,8 @@
 #                        (whole guest / each test)
 #   BENCH_ARGS="..."     options of tools/bench/run.sh (e.g. --quick)
 
-ifeq ($(origin KDIR),undefined)
-KDIR := $(shell tools/kdir.sh 2>/dev/null)
-endif
-
+KDIR ?= /lib/modules/$(shell uname -r)/build
+KERNEL_SERIES ?= 6.12
 IMPL ?= ours
 KERNEL ?=
 MODULES_DIR ?=
@@ -66,24 +84,53 @@ VM_ARGS := --impl $(IMPL) \
 	$(if $(MODULES_DIR),--modules-dir $(MODULES_DIR)) \
 	$(if $(VM_TIMEOUT),--timeout $(VM_TIMEOUT))
 
+# The test targets build the modules for their guest kernel out of tree,
+# in .cache/build-<release>/; a recipe line
+#   args=$$($(BUILD_FOR_VM)) && tools/vm/run $$args $(VM_ARGS) ...
+# gets "--kernel K --modules-dir M --ko-dir D" (KERNEL/MODULES_DIR, when
+# given, come later in VM_ARGS and win).
+BUILD_FOR_VM = tools/build-modules.sh \
+	$(if $(KERNEL),--kdir $(KDIR),--series $(KERNEL_SERIES)) --vm-args
+
 DEBUG_VM_TIMEOUT ?= 5400
 DEBUG_TEST_TIMEOUT ?= 1200
 # Nested QEMU boots (tests/ipvtap_qemu.sh "booted") take too long on it.
 DEBUG_QEMU_PARTS ?= guestless edges
 DEBUG_MODS := $(CURDIR)/.cache/debug-modules
 
-.PHONY: all modules tools clean deps check check-harness check-debug diffcheck demo vm lint kdir-check bench soak
+.PHONY: all modules tools clean deps kernels dkms-deb check-dkms check check-harness check-debug diffcheck demo vm lint kdir-check bench soak install uninstall
 
 all: modules tools
 
 kdir-check:
 	@if [ -z "$(KDIR)" ] || [ ! -f "$(KDIR)/Makefile" ]; then \
-		echo "error: no kernel build tree (KDIR='$(KDIR)'); run 'make deps' or pass KDIR=/lib/modules/<release>/build" >&2; \
+		echo "error: no kernel build tree in KDIR='$(KDIR)': install the headers of the running kernel (apt install linux-headers-$$(uname -r)) or pass KDIR=/lib/modules/<release>/build" >&2; \
 		exit 1; \
 	fi
 
+# tools/kbuild-compat.sh: what a kernel built with a compiler this machine
+# lacks (or without pahole here) needs; nothing on a matching host.
 modules: kdir-check
-	$(MAKE) -C $(KDIR) M=$(CURDIR) modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $$(tools/kbuild-compat.sh $(KDIR)) modules
+
+# Release of KDIR, for install/uninstall.
+KRELEASE = $(shell sed -n 's/^\#define UTS_RELEASE "\(.*\)"$$/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+INSTALL_MOD_DIR ?= updates
+INSTALLED_KOS = $(INSTALL_MOD_PATH)/lib/modules/$(KRELEASE)/$(INSTALL_MOD_DIR)/ipvlan/ipvlan.ko \
+	$(INSTALL_MOD_PATH)/lib/modules/$(KRELEASE)/$(INSTALL_MOD_DIR)/ipvtap/ipvtap.ko
+
+# modules_install puts them in updates/ipvlan/ and updates/ipvtap/; depmod
+# searches updates/ before the kernel's own tree, so modprobe ipvlan loads
+# ours (check with: modinfo -F filename ipvlan).
+install: modules
+	$(MAKE) -C $(KDIR) M=$(CURDIR) $$(tools/kbuild-compat.sh $(KDIR)) \
+		INSTALL_MOD_DIR=$(INSTALL_MOD_DIR) modules_install
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) -a $(KRELEASE)
+
+uninstall: kdir-check
+	rm -f $(foreach k,$(INSTALLED_KOS),$(k) $(k).xz $(k).zst $(k).gz)
+	-rmdir $(dir $(INSTALLED_KOS)) 2>/dev/null
+	depmod $(if $(INSTALL_MOD_PATH),-b $(INSTALL_MOD_PATH)) -a $(KRELEASE)
 
 tools: $(TEST_TOOLS) $(TOOLS) $(BENCH_TOOLS)
 
@@ -104,24 +151,44 @@ clean:
 		$(MAKE) -C $(KDIR) M=$(CURDIR) clean; \
 	fi
 	rm -f $(TEST_TOOLS) $(TOOLS) $(BENCH_TOOLS)
+	rm -rf .cache/build-* .cache/lint-*
 
 deps:
 	tools/deps.sh
+	tools/kernels.sh fetch
+
+kernels:
+	tools/kernels.sh fetch
 
 # deps runs first and in its own make so that KDIR is computed after the
 # headers are installed on a fresh machine.
 check: deps
-	$(MAKE) all
-	tools/vm/run $(VM_ARGS) $(if $(VM_TIMEOUT),,--timeout $(CHECK_VM_TIMEOUT)) --summary -- tests/run $(TESTS)
+	$(MAKE) tools
+	args=$$($(BUILD_FOR_VM)) && \
+	tools/vm/run $$args $(VM_ARGS) $(if $(VM_TIMEOUT),,--timeout $(CHECK_VM_TIMEOUT)) --summary -- \
+		env $(if $(QEMU_PARTS),"IPVTAP_QEMU_PARTS=$(QEMU_PARTS)") $(TEST_ENV) tests/run $(TESTS)
 
-# Host-side test of tools/vm/run itself (two short boots).
+# The DKMS package (.cache/dkms/ipvtap-dkms_<version>_all.deb), and its
+# proof: installed with dpkg in a guest of KERNEL_SERIES, DKMS builds the
+# modules, modprobe loads ours, core tests pass (tools/dkms-check.sh).
+dkms-deb:
+	tools/dkms-deb.sh
+
+check-dkms: deps
+	$(MAKE) tools
+	tools/dkms-check.sh --series $(KERNEL_SERIES)
+
+# Host-side test of tools/vm/run itself (two short boots), on the host's
+# own 6.1 kernel (tools/vm/run's default) unless KERNEL/KDIR say otherwise.
 check-harness: deps
-	KDIR=$(KDIR) $(if $(KERNEL),KERNEL=$(KERNEL)) \
+	KDIR=$(if $(filter command line,$(origin KDIR)),$(KDIR),$$(tools/kernels.sh kdir 6.1)) \
+		$(if $(KERNEL),KERNEL=$(KERNEL)) \
 		$(if $(MODULES_DIR),MODULES_DIR=$(MODULES_DIR)) tests/harness/hang.sh
 
 diffcheck: deps
-	$(MAKE) all
-	tools/diffcheck.sh --no-build $(if $(TESTS),--tests "$(TESTS)") -- \
+	$(MAKE) tools
+	args=$$($(BUILD_FOR_VM)) && \
+	tools/diffcheck.sh --no-build $(if $(TESTS),--tests "$(TESTS)") -- $$args \
 		$(if $(KERNEL),--kernel $(KERNEL)) \
 		$(if $(MODULES_DIR),--modules-dir $(MODULES_DIR)) \
 		--timeout $(if $(VM_TIMEOUT),$(VM_TIMEOUT),$(CHECK_VM_TIMEOUT))
@@ -141,22 +208,26 @@ check-debug: deps
 		"IPVTAP_QEMU_PARTS=$(DEBUG_QEMU_PARTS)" tests/run $(TESTS)
 
 demo: deps
-	$(MAKE) all
-	tools/vm/run $(VM_ARGS) -- tools/demo.sh
+	$(MAKE) tools
+	args=$$($(BUILD_FOR_VM)) && tools/vm/run $$args $(VM_ARGS) -- tools/demo.sh
 
 # Benchmarks time things; make check does not.
 bench: deps
-	$(MAKE) all
-	tools/bench/run.sh $(if $(KERNEL),--kernel $(KERNEL)) \
+	$(MAKE) tools
+	args=$$($(BUILD_FOR_VM)) && tools/bench/run.sh $$args \
+		$(if $(KERNEL),--kernel $(KERNEL)) \
 		$(if $(MODULES_DIR),--modules-dir $(MODULES_DIR)) $(BENCH_ARGS)
 
 # Not in CI: minutes to an hour (tools/soak.sh --help).
+# (--debug picks the debug kernel and its modules itself.)
 soak: deps
-	$(MAKE) all
-	tools/soak.sh --impl $(IMPL) $(SOAK_ARGS)
+	$(MAKE) tools
+	args=; case " $(SOAK_ARGS) " in *" --debug "*) ;; *) args=$$($(BUILD_FOR_VM)) || exit 1 ;; esac; \
+	tools/soak.sh --impl $(IMPL) $(SOAK_ARGS) $${args:+-- $$args}
 
-vm: all
-	tools/vm/run $(VM_ARGS) --shell
+vm: tools
+	args=$$($(BUILD_FOR_VM)) && tools/vm/run $$args $(VM_ARGS) --shell
 
+# Every series, or the KDIR given on the command line.
 lint: deps
-	tools/lint.sh $(if $(KDIR),--kdir $(KDIR))
+	tools/lint.sh $(if $(filter command line,$(origin KDIR)),--kdir $(KDIR))

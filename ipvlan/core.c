@@ -263,7 +263,7 @@ static int ipvl_tx_route_v4(struct sk_buff *skb, struct net_device *master)
 	iph = ip_hdr(skb);
 
 	fl4.flowi4_oif = master->ifindex;
-	fl4.flowi4_tos = RT_TOS(iph->tos);
+	ipvl_flowi4_set_tos(&fl4, iph->tos);
 	fl4.flowi4_flags = FLOWI_FLAG_ANYSRC;
 	fl4.flowi4_mark = skb->mark;
 	fl4.daddr = iph->daddr;

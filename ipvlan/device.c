@@ -23,7 +23,7 @@
 /* Offloads a slave can do whatever the master does: the master segments. */
 #define IPVL_SOFT_FEATURES	(NETIF_F_GSO | NETIF_F_GSO_SOFTWARE | NETIF_F_GRO)
 
-#define IPVL_ALWAYS_ON		(NETIF_F_LLTX | NETIF_F_VLAN_CHALLENGED)
+#define IPVL_ALWAYS_ON		(IPVL_F_LLTX | NETIF_F_VLAN_CHALLENGED)
 
 #define IPVL_STATE_MASK \
 	(BIT(__LINK_STATE_NOCARRIER) | BIT(__LINK_STATE_DORMANT))
@@ -53,7 +53,8 @@ static int ipvl_init(struct net_device *dev)
 	dev->needed_headroom = master->needed_headroom;
 	dev->needed_tailroom = master->needed_tailroom;
 
-	netdev_lockdep_set_classes(dev);
+	ipvl_set_lltx(dev);
+	ipvl_lockdep_set_classes(dev);
 	lockdep_set_class(&dev->addr_list_lock, &ipvl_addr_lock_key);
 
 	slave->stats = netdev_alloc_pcpu_stats(struct ipvl_pcpu_stats);

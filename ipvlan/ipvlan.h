@@ -15,6 +15,8 @@
 #include <linux/u64_stats_sync.h>
 #include <linux/workqueue.h>
 
+#include "ipvtap_compat.h"
+
 #define IPVL_DRV_VERSION	"0.1"
 
 /* Buckets of a port's address table (power of two). */

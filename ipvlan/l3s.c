@@ -99,8 +99,8 @@ static struct sk_buff *ipvl_l3_rcv(struct net_device *dev, struct sk_buff *skb,
 		const struct iphdr *iph = ip_hdr(skb);
 
 		/* On failure the master's own routing decides. */
-		ip_route_input_noref(skb, iph->daddr, iph->saddr, iph->tos,
-				     slave->dev);
+		ipvl_route_input(skb, iph->daddr, iph->saddr, iph->tos,
+				 slave->dev);
 #if IS_ENABLED(CONFIG_IPV6)
 	} else if (proto == AF_INET6) {
 		const struct ipv6hdr *ip6h = ipv6_hdr(skb);

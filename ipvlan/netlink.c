@@ -218,6 +218,9 @@ err_port:
 	return err;
 }
 
+/* The rtnl_link_ops callback around it (include/ipvtap_compat.h). */
+IPVL_RTNL_NEWLINK(ipvl_nl_rtnl_newlink, ipvl_nl_newlink)
+
 void ipvl_nl_dellink(struct net_device *dev, struct list_head *head)
 {
 	struct ipvl_dev *slave = netdev_priv(dev);
@@ -333,7 +336,7 @@ int ipvl_nl_register(struct rtnl_link_ops *ops, size_t ext_priv_size)
 	if (!ops->setup)
 		ops->setup = ipvl_slave_setup;
 	if (!ops->newlink)
-		ops->newlink = ipvl_nl_newlink;
+		ops->newlink = ipvl_nl_rtnl_newlink;
 	if (!ops->dellink)
 		ops->dellink = ipvl_nl_dellink;
 	ops->maxtype = IFLA_IPVLAN_X_MAX;

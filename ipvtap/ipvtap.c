@@ -43,9 +43,9 @@ static struct ipvtap_dev *ipvtap_priv(const struct net_device *dev)
 	return ipvl_kind_priv(dev);
 }
 
-static const void *ipvtap_class_ns(IPVTAP_CLASS_NS_CONST struct device *d)
+static ipvtap_class_ns_t ipvtap_class_ns(IPVTAP_CLASS_NS_CONST struct device *d)
 {
-	return dev_net(to_net_dev(d->parent));
+	return ipvtap_class_ns_of(dev_net(to_net_dev(d->parent)));
 }
 
 static struct class ipvtap_class = {
@@ -71,9 +71,9 @@ static void ipvtap_update_features(struct tap_dev *tap,
 	ipvl_kind_set_offered_features(tap->dev, features);
 }
 
-static int ipvtap_newlink(struct net *src_net, struct net_device *dev,
-			  struct nlattr *tb[], struct nlattr *data[],
-			  struct netlink_ext_ack *extack)
+static int __ipvtap_newlink(struct net *src_net, struct net_device *dev,
+			    struct nlattr *tb[], struct nlattr *data[],
+			    struct netlink_ext_ack *extack)
 {
 	struct ipvtap_dev *vt = ipvtap_priv(dev);
 	int err;
@@ -98,6 +98,8 @@ static int ipvtap_newlink(struct net *src_net, struct net_device *dev,
 	return err;
 }
 
+IPVL_RTNL_NEWLINK(ipvtap_newlink, __ipvtap_newlink)
+
 static void ipvtap_dellink(struct net_device *dev, struct list_head *head)
 {
 	struct ipvtap_dev *vt = ipvtap_priv(dev);
@@ -116,6 +118,12 @@ static void ipvtap_setup(struct net_device *dev)
 	/* tap_sock_destruct() takes its ring's lock without BHs off. */
 	ipvl_kind_orphan_tx(dev);
 	dev->tx_queue_len = TUN_READQ_SIZE;
+	/*
+	 * What the guest writes goes through a qdisc (the default one, e.g.
+	 * fq_codel) that tc can shape, as with the in-tree ipvtap and macvtap:
+	 * an ipvlan slave is queueless, a tap device is not.
+	 */
+	dev->priv_flags &= ~IFF_NO_QUEUE;
 }
 
 static struct rtnl_link_ops ipvtap_link_ops = {

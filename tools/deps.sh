@@ -19,6 +19,8 @@ PACKAGES=(
 	iproute2 iputils-ping iperf3 ethtool procps ndisc6 python3 nftables
 	# make lint (shell scripts)
 	shellcheck
+	# make check-dkms: the DKMS package installed in a guest
+	dkms
 	# make bench: PNG plots of the scaling curves
 	gnuplot-nox
 )

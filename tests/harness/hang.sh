@@ -16,7 +16,7 @@
 # dmesg names the hang and the function that hung. KTAP; the last line is
 # "N passed, N failed, N skipped".
 #
-# Environment: KDIR (default tools/kdir.sh), KERNEL, MODULES_DIR (the guest
+# Environment: KDIR (default the 6.1 headers, tools/kernels.sh kdir 6.1), KERNEL, MODULES_DIR (the guest
 # kernel; default tools/vm/run's), HANG_MODES (default "spin block").
 set -uo pipefail
 
@@ -28,7 +28,7 @@ cd "$REPO" || exit 1
 VM_LIMIT=900
 FAST=300
 MODES=${HANG_MODES:-spin block}
-KDIR=${KDIR:-$(tools/kdir.sh)} || exit 1
+KDIR=${KDIR:-$(tools/kernels.sh kdir 6.1)} || exit 1
 
 pass=0 fail=0 n=0
 ok() { n=$((n + 1)); pass=$((pass + 1)); echo "ok $n $1"; }

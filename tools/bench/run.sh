@@ -18,7 +18,8 @@
 #     --parts "..."        subset of: paths scale alts (default all)
 #     --slaves "1 16 ..."  ARP fan-out points;  --addrs "1 16 ...": lookup
 #     --churn N            slaves created/deleted (default 1000)
-#     --mem MB, --timeout S, --kernel F, --modules-dir D  passed to tools/vm/run
+#     --mem MB, --timeout S, --kernel F, --modules-dir D, --ko-dir D
+#                                 passed to tools/vm/run
 #     --out DIR            result directory (default bench-results/<date>)
 #     --report DIR         only render an existing result directory
 #
@@ -51,7 +52,7 @@ while [ $# -gt 0 ]; do
 	--churn) ENVS+=("BENCH_CHURN=${2:?}"); shift 2 ;;
 	--mem) MEM=${2:?}; shift 2 ;;
 	--timeout) TIMEOUT=${2:?}; shift 2 ;;
-	--kernel|--modules-dir) VM_ARGS+=("$1" "${2:?}"); shift 2 ;;
+	--kernel|--modules-dir|--ko-dir) VM_ARGS+=("$1" "${2:?}"); shift 2 ;;
 	--out) OUT=${2:?}; shift 2 ;;
 	--report) REPORT_ONLY=${2:?}; shift 2 ;;
 	-h|--help) sed -n '3,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
