@@ -20,6 +20,10 @@
 #   make soak            mode/flag, slave and namespace churn under traffic
 #                        for minutes to an hour on a loaded host, not in CI
 #                        (tools/soak.sh; SOAK_ARGS="--minutes 30 --debug")
+#   make interop         the clients users drive ipvlan with (CNI plugin,
+#                        systemd-networkd, Docker) and the kernel's own
+#                        tap/ipvtap selftests from linux-source-<X.Y>, in a
+#                        QEMU guest (tools/interop.sh, tests/interop/)
 #   make bench           ours vs in-tree ipvlan/ipvtap and the alternatives
 #                        in one QEMU guest (tools/bench/run.sh): Markdown
 #                        table on stdout, JSON + PNG plots in bench-results/
@@ -69,7 +73,7 @@ DEBUG_TEST_TIMEOUT ?= 1200
 DEBUG_QEMU_PARTS ?= guestless edges
 DEBUG_MODS := $(CURDIR)/.cache/debug-modules
 
-.PHONY: all modules tools clean deps check check-harness check-debug diffcheck demo vm lint kdir-check bench soak
+.PHONY: all modules tools clean deps check check-harness check-debug diffcheck demo vm lint kdir-check bench soak interop
 
 all: modules tools
 
@@ -140,6 +144,14 @@ check-debug: deps
 demo: deps
 	$(MAKE) all
 	tools/vm/run $(VM_ARGS) -- tools/demo.sh
+
+# Real clients and the kernel's selftests (tests/interop/): Docker's daemon
+# and image import alone take minutes in a TCG guest, so not in make check
+# (tests/interop_{cni,networkd}.sh are).
+INTEROP_VM_TIMEOUT ?= 2700
+interop: deps
+	$(MAKE) all
+	tools/interop.sh -- $(VM_ARGS) $(if $(VM_TIMEOUT),,--timeout $(INTEROP_VM_TIMEOUT))
 
 # Benchmarks time things; make check does not.
 bench: deps

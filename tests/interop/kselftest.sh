@@ -1,0 +1,101 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Interop: the kernel's own selftests for tap/ipvtap/ipvlan, from Debian's
+# linux-source-<X.Y> of the kernel under test (never copied into this
+# repository): tools/interop.sh extracts and builds them on the host into
+# .cache/kselftest/<X.Y>/ (bin/, src/, inventory.txt); this runs them.
+#
+# - net/tap.c as shipped (kind macvtap): the baseline, it must pass on this
+#   kernel with its own macvtap;
+# - net/tap.c with the link kind changed to ipvtap (sed at build time):
+#   the same frames through the ipvtap under test (default mode l3, as
+#   tap.c sends no IFLA_INFO_DATA, on a dummy master);
+# - net/ipvtap_test.sh, where the version ships it (not 6.1).
+#
+# Each kselftest case becomes one case here ("<program>: <case>").
+# shellcheck source=tests/lib_interop.sh
+. "$(dirname "$(readlink -f "$0")")/../lib_interop.sh"
+
+require_root
+require_cmd ip
+require_ipvlan
+
+VER=$(uname -r | cut -d. -f1,2)
+KS=$IPVTAP_REPO/.cache/kselftest/$VER
+[ -f "/usr/src/linux-source-$VER.tar.xz" ] ||
+	ktap_skip_all "no /usr/src/linux-source-$VER.tar.xz: install Debian's 'linux-source-$VER'"
+[ -d "$KS/bin" ] ||
+	ktap_skip_all "$KS not prepared: run 'make interop' (tools/interop.sh --prepare-only)"
+
+ktap_header
+diag "kernel $(uname -r): selftests of linux-source-$VER, IMPL=$IMPL"
+diag "$(cat "$KS/inventory.txt" 2>/dev/null)"
+
+interop_tmp T
+results=()	# "ok|not ok|skip<TAB>description<TAB>detail"
+
+# run_harness NAME BIN: a kselftest_harness program in a fresh netns; one
+# result per "ok"/"not ok" line of its TAP output.
+run_harness() {
+	local name=$1 bin=$2 ns out rc line st desc n=0
+
+	ns_create ns "$name"
+	out=$T/$name.out
+	timeout -k 5 120 ip netns exec "$ns" "$bin" >"$out" 2>&1
+	rc=$?
+	sed 's/^/    /' "$out" | while IFS= read -r line; do diag "$line"; done
+	while IFS= read -r line; do
+		if [[ $line =~ ^(not ok|ok)\ [0-9]+\ (.*)$ ]]; then
+			st=${BASH_REMATCH[1]} desc=${BASH_REMATCH[2]}
+			n=$((n + 1))
+			if [[ $desc == *'# SKIP'* ]]; then
+				st=skip
+			fi
+			results+=("$st"$'\t'"$name: ${desc%% #*}"$'\t'"$desc")
+		fi
+	done <"$out"
+	if [ "$n" -eq 0 ]; then
+		results+=("not ok"$'\t'"$name: ran (exit $rc, no TAP result)"$'\t')
+	elif [ "$rc" -ne 0 ] && ! grep -q '^not ok' "$out"; then
+		results+=("not ok"$'\t'"$name: exit status $rc"$'\t')
+	fi
+	ip netns del "$ns"
+}
+
+# run_script NAME PATH: a selftest shell script; exit 0 pass, 4 skip.
+run_script() {
+	local name=$1 script=$2 rc
+
+	(cd "$(dirname "$script")" && timeout -k 5 600 bash "./${script##*/}") \
+		>"$T/$name.out" 2>&1
+	rc=$?
+	sed 's/^/    /' "$T/$name.out" | while IFS= read -r line; do diag "$line"; done
+	case $rc in
+	0) results+=("ok"$'\t'"$name"$'\t') ;;
+	4) results+=("skip"$'\t'"$name"$'\t'"exit 4") ;;
+	*) results+=("not ok"$'\t'"$name: exit $rc"$'\t') ;;
+	esac
+}
+
+if [ -x "$KS/bin/tap_macvtap" ]; then
+	modprobe macvtap 2>/dev/null
+	run_harness tap_macvtap "$KS/bin/tap_macvtap"
+	run_harness tap_ipvtap "$KS/bin/tap_ipvtap"
+fi
+for s in ipvtap_test.sh ipvlan_test.sh; do
+	f=$KS/src/tools/testing/selftests/net/$s
+	[ -f "$f" ] && run_script "${s%.sh}" "$f"
+done
+
+[ ${#results[@]} -gt 0 ] || ktap_skip_all "linux-source-$VER ships no tap/ipvtap/ipvlan selftest"
+ktap_plan ${#results[@]}
+for r in "${results[@]}"; do
+	IFS=$'\t' read -r st desc detail <<<"$r"
+	case $st in
+	ok) ktap_ok "$desc" ;;
+	skip) skip "$desc" "${detail#*# SKIP}" ;;
+	*) ktap_not_ok "$desc" ;;
+	esac
+done
+ktap_finish
