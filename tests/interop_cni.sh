@@ -73,7 +73,11 @@ conf() {
 
 	f=$T/conf-$mode${prev:+-check}.json
 	if [ "$mode" != l2 ]; then
-		routes='[{"dst": "198.51.100.0/24"}, {"dst": "2001:db8:1::/64"}]'
+		# With the gateway spelled out: CHECK compares the routes
+		# of prevResult with the container's, and ADD installs a
+		# route without "gw" through the range's gateway.
+		routes='[{"dst": "198.51.100.0/24", "gw": "192.0.2.254"},
+			{"dst": "2001:db8:1::/64", "gw": "2001:db8::fe"}]'
 	fi
 	jq -n --arg mode "$mode" --arg dir "$T/ipam" --argjson routes "$routes" '{
 		cniVersion: "1.0.0", name: ("ipvl-" + $mode), type: "ipvlan",

@@ -44,6 +44,7 @@ run_harness() {
 	out=$T/$name.out
 	timeout -k 5 120 ip netns exec "$ns" "$bin" >"$out" 2>&1
 	rc=$?
+	diag "--- $name ($bin), exit $rc:"
 	sed 's/^/    /' "$out" | while IFS= read -r line; do diag "$line"; done
 	while IFS= read -r line; do
 		if [[ $line =~ ^(not ok|ok)\ [0-9]+\ (.*)$ ]]; then
@@ -70,6 +71,7 @@ run_script() {
 	(cd "$(dirname "$script")" && timeout -k 5 600 bash "./${script##*/}") \
 		>"$T/$name.out" 2>&1
 	rc=$?
+	diag "--- $name ($script), exit $rc:"
 	sed 's/^/    /' "$T/$name.out" | while IFS= read -r line; do diag "$line"; done
 	case $rc in
 	0) results+=("ok"$'\t'"$name"$'\t') ;;
