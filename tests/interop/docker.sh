@@ -90,9 +90,15 @@ dockerd_log() {
 
 # A busybox rootfs: /bin/busybox and its applets.
 build_image() {
+	local a
+
 	mkdir -p "$T/rootfs/bin" "$T/rootfs/etc" "$T/rootfs/tmp" &&
 	cp /bin/busybox "$T/rootfs/bin/" &&
-	"$T/rootfs/bin/busybox" --install -s "$T/rootfs/bin" &&
+	# Relative links: `busybox --install -s` would point them at
+	# this host path.
+	for a in $(/bin/busybox --list); do
+		[ "$a" = busybox ] || ln -s busybox "$T/rootfs/bin/$a" || return 1
+	done &&
 	echo 'root:x:0:0:root:/:/bin/sh' >"$T/rootfs/etc/passwd" &&
 	tar -C "$T/rootfs" -cf "$T/rootfs.tar" . &&
 	docker import "$T/rootfs.tar" "$IMG" &&
