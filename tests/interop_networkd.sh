@@ -131,6 +131,7 @@ EOF
 # networkd in NS_HOST, in the mount namespace `ip netns exec` makes: its
 # own /run/systemd, /sys read-only.
 mkdir -p /run/systemd
+# shellcheck disable=SC2016 # expanded by the inner shell
 ip netns exec "$NS_HOST" env -i PATH="$PATH" SYSTEMD_LOG_LEVEL=debug \
 	SYSTEMD_LOG_TARGET=console bash -c '
 	mount -o remount,ro /sys &&
