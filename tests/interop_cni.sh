@@ -25,7 +25,8 @@
 CNI_DIR=${CNI_DIR:-/usr/lib/cni}
 
 require_root
-require_cmd ip ping jq
+require_cmd ip ping
+require_prog jq jq
 require_ipvlan
 require_prog "$CNI_DIR/ipvlan" containernetworking-plugins
 require_prog "$CNI_DIR/host-local" containernetworking-plugins
