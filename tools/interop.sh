@@ -38,8 +38,8 @@ done
 
 log() { echo "tools/interop.sh: $*" >&2; }
 
-# Patterns of files in tools/testing/selftests that concern these drivers.
-SELFTEST_RE='tools/testing/selftests/.*(tap|ipvlan|ipvtap)[^/]*$'
+# Files in tools/testing/selftests that concern these drivers.
+SELFTEST_RE='tools/testing/selftests/(.*/)?(tap\.c|[^/]*(ipvlan|ipvtap|macvtap)[^/]*)$'
 
 # inventory TARBALL OUT: what the source ships (names, and the files that
 # mention ipvlan/ipvtap/macvtap).
@@ -49,7 +49,7 @@ inventory() {
 	{
 		echo "# $tb"
 		echo "# files named for tap/ipvlan/ipvtap under tools/testing/selftests:"
-		tar -tJf "$tb" | grep -E "$SELFTEST_RE" | grep -v '/taprio' |
+		tar -tJf "$tb" | grep -E "$SELFTEST_RE" |
 			sed "s|^$top/||" || true
 		echo "# selftests that mention ipvlan, ipvtap or macvtap:"
 		grep -rlE 'ipvlan|ipvtap|macvtap' "$dir/tools/testing/selftests" 2>/dev/null |
@@ -71,39 +71,49 @@ prepare() {
 		log "extracting the selftests of $tb"
 		rm -rf "${CACHE:?}/$ver"
 		mkdir -p "$dir"
+		# Members missing in some versions (kselftest/) make tar
+		# complain and exit 2; it extracts the others all the same.
 		tar -xJf "$tb" -C "$dir" --strip-components=1 \
 			"$top/tools/testing/selftests/net" \
+			"$top/tools/testing/selftests/kselftest" \
 			"$top/tools/testing/selftests/kselftest.h" \
 			"$top/tools/testing/selftests/kselftest_harness.h" \
-			"$top/tools/testing/selftests/lib.mk" 2>/dev/null ||
-			tar -xJf "$tb" -C "$dir" --strip-components=1 \
-				"$top/tools/testing/selftests"
-		inventory "$tb" "$CACHE/$ver/inventory.txt" "$top" "$dir"
+			"$top/tools/testing/selftests/lib.mk" 2>/dev/null || true
+		[ -d "$dir/tools/testing/selftests/net" ] ||
+			{ log "$tb has no tools/testing/selftests/net"; return 1; }
 		touch "$stamp"
 	fi
+	[ -s "$CACHE/$ver/inventory.txt" ] ||
+		inventory "$tb" "$CACHE/$ver/inventory.txt" "$top" "$dir"
 	build "$ver"
 }
 
 build() {
-	local ver=$1 d=$CACHE/$1 net=$CACHE/$1/src/tools/testing/selftests/net
+	local ver=$1 d=$CACHE/$1 st=$CACHE/$1/src/tools/testing/selftests
+	local net=$CACHE/$1/src/tools/testing/selftests/net
 
-	mkdir -p "$d/bin"
-	if [ -f "$net/tap.c" ]; then
-		if [ ! -x "$d/bin/tap_macvtap" ] || [ "$net/tap.c" -nt "$d/bin/tap_macvtap" ]; then
-			log "$ver: building tap.c (macvtap, as shipped) and tap_ipvtap.c"
-			gcc -O2 -Wall -I "$net" -o "$d/bin/tap_macvtap" "$net/tap.c" -lpthread
-			# The only change: the link kind (and the device's name).
-			sed -e 's/"macvtap"/"ipvtap"/' -e 's/xmacvtap0/xipvtap0/' \
-				"$net/tap.c" >"$net/tap_ipvtap.c"
-			grep -q '"ipvtap"' "$net/tap_ipvtap.c" ||
-				{ log "$ver: tap.c does not create \"macvtap\" any more"; return 1; }
-			gcc -O2 -Wall -I "$net" -o "$d/bin/tap_ipvtap" "$net/tap_ipvtap.c" -lpthread
-		fi
-	fi
+	mkdir -p "$d/bin" "$d/gen"
+	[ -f "$net/tap.c" ] || return 0
+	[ ! -x "$d/bin/tap_ipvtap" ] || [ "$net/tap.c" -nt "$d/bin/tap_ipvtap" ] || return 0
+	log "$ver: building tap.c (macvtap, as shipped) and tap_ipvtap.c"
+	# Older tap.c include "../kselftest_harness.h", newer ones
+	# "kselftest_harness.h": both directories are on the path.
+	gcc -O2 -Wall -I "$net" -I "$st" -o "$d/bin/tap_macvtap" "$net/tap.c" -lpthread ||
+		return 1
+	# The only change: the link kind (and the device's name).
+	sed -e 's/"macvtap"/"ipvtap"/' -e 's/xmacvtap0/xipvtap0/' \
+		"$net/tap.c" >"$d/gen/tap_ipvtap.c"
+	grep -q '"ipvtap"' "$d/gen/tap_ipvtap.c" ||
+		{ log "$ver: tap.c does not create \"macvtap\" any more"; return 1; }
+	gcc -O2 -Wall -I "$net" -I "$st" -o "$d/bin/tap_ipvtap" "$d/gen/tap_ipvtap.c" -lpthread
 }
 
 shopt -s nullglob
-tarballs=(/usr/src/linux-source-*.tar.xz)
+# Debian's linux-source-<X.Y> installs the tarball in /usr/src; sources of
+# other kernels (unpacked from their .deb with dpkg-deb, not installed) may
+# sit in $IPVTAP_CACHE/interop-src/usr/src.
+tarballs=(/usr/src/linux-source-*.tar.xz
+	"${IPVTAP_CACHE:-/var/cache/ipvtap}"/interop-src/usr/src/linux-source-*.tar.xz)
 if [ ${#tarballs[@]} -eq 0 ]; then
 	log "no /usr/src/linux-source-*.tar.xz (install linux-source-6.1: make deps); the kernel selftests will be skipped"
 fi
