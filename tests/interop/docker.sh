@@ -68,13 +68,15 @@ start_dockerd() {
 			--log-level=info' _ "$T" >"$T/dockerd.log" 2>&1 &
 	DOCKERD_PID=$!
 	defer "stop_dockerd"
-	wait_for 180 docker version
+	# A loaded TCG guest can take minutes; the CLI waits forever on a
+	# daemon that accepted but does not answer, hence the timeout.
+	wait_for 300 timeout 20 docker version
 }
 
 stop_dockerd() {
 	local i
 
-	docker ps -aq | xargs -r docker rm -f
+	timeout 60 docker ps -aq | xargs -r timeout 120 docker rm -f
 	kill -TERM "$DOCKERD_PID" 2>/dev/null
 	for ((i = 0; i < 60; i++)); do
 		kill -0 "$DOCKERD_PID" 2>/dev/null || break

@@ -11,7 +11,12 @@
 # - net/tap.c with the link kind changed to ipvtap (sed at build time):
 #   the same frames through the ipvtap under test (default mode l3, as
 #   tap.c sends no IFLA_INFO_DATA, on a dummy master);
-# - net/ipvtap_test.sh, where the version ships it (not 6.1).
+# - net/ipvtap_test.sh, where the version ships it (7.3; not 6.1, 6.12);
+# - the same shell selftest from the sources of other kernels that were
+#   prepared (e.g. 7.3's ipvtap_test.sh on the 6.1 kernel): it uses only
+#   ip(8) and the driver, so it says something about the driver under
+#   test on this kernel too; labelled "<X.Y>/<test>" (INTEROP_OTHER_SOURCES=0
+#   turns it off).
 #
 # Each kselftest case becomes one case here ("<program>: <case>").
 # shellcheck source=tests/lib_interop.sh
@@ -22,15 +27,17 @@ require_cmd ip
 require_ipvlan
 
 VER=$(uname -r | cut -d. -f1,2)
-KS=$IPVTAP_REPO/.cache/kselftest/$VER
-[ -f "/usr/src/linux-source-$VER.tar.xz" ] ||
-	ktap_skip_all "no /usr/src/linux-source-$VER.tar.xz: install Debian's 'linux-source-$VER'"
-[ -d "$KS/bin" ] ||
-	ktap_skip_all "$KS not prepared: run 'make interop' (tools/interop.sh --prepare-only)"
+CACHE=$IPVTAP_REPO/.cache/kselftest
+KS=$CACHE/$VER
+OTHER=${INTEROP_OTHER_SOURCES:-1}
 
 ktap_header
-diag "kernel $(uname -r): selftests of linux-source-$VER, IMPL=$IMPL"
-diag "$(cat "$KS/inventory.txt" 2>/dev/null)"
+if [ -d "$KS/bin" ]; then
+	diag "kernel $(uname -r): selftests of linux-source-$VER, IMPL=$IMPL"
+	diag "$(cat "$KS/inventory.txt" 2>/dev/null)"
+else
+	diag "kernel $(uname -r): no selftests prepared for $VER (install Debian's 'linux-source-$VER', then 'make interop')"
+fi
 
 interop_tmp T
 results=()	# "ok|not ok|skip<TAB>description<TAB>detail"
@@ -66,13 +73,15 @@ run_harness() {
 
 # run_script NAME PATH: a selftest shell script; exit 0 pass, 4 skip.
 run_script() {
-	local name=$1 script=$2 rc
+	local name=$1 script=$2 rc line
+
+	local out=$T/${name//\//_}.out
 
 	(cd "$(dirname "$script")" && timeout -k 5 600 bash "./${script##*/}") \
-		>"$T/$name.out" 2>&1
+		>"$out" 2>&1
 	rc=$?
 	diag "--- $name ($script), exit $rc:"
-	sed 's/^/    /' "$T/$name.out" | while IFS= read -r line; do diag "$line"; done
+	sed 's/^/    /' "$out" | while IFS= read -r line; do diag "$line"; done
 	case $rc in
 	0) results+=("ok"$'\t'"$name"$'\t') ;;
 	4) results+=("skip"$'\t'"$name"$'\t'"exit 4") ;;
@@ -85,12 +94,21 @@ if [ -x "$KS/bin/tap_macvtap" ]; then
 	run_harness tap_macvtap "$KS/bin/tap_macvtap"
 	run_harness tap_ipvtap "$KS/bin/tap_ipvtap"
 fi
-for s in ipvtap_test.sh ipvlan_test.sh; do
-	f=$KS/src/tools/testing/selftests/net/$s
-	[ -f "$f" ] && run_script "${s%.sh}" "$f"
-done
+f=$KS/src/tools/testing/selftests/net/ipvtap_test.sh
+[ -f "$f" ] && run_script ipvtap_test "$f"
+if [ "$OTHER" = 1 ]; then
+	for d in "$CACHE"/*/; do
+		v=$(basename "$d")
+		[ "$v" != "$VER" ] || continue
+		f=$d/src/tools/testing/selftests/net/ipvtap_test.sh
+		[ -f "$f" ] || continue
+		diag "linux-source-$v's net/ipvtap_test.sh on this $VER kernel:"
+		run_script "$v/ipvtap_test" "$f"
+	done
+fi
 
-[ ${#results[@]} -gt 0 ] || ktap_skip_all "linux-source-$VER ships no tap/ipvtap/ipvlan selftest"
+[ ${#results[@]} -gt 0 ] ||
+	ktap_skip_all "no tap/ipvtap/ipvlan selftest prepared for $VER (install Debian's 'linux-source-$VER', then 'make interop')"
 ktap_plan ${#results[@]}
 for r in "${results[@]}"; do
 	IFS=$'\t' read -r st desc detail <<<"$r"
