@@ -19,6 +19,10 @@
 #   turns it off).
 #
 # Each kselftest case becomes one case here ("<program>: <case>").
+# ipvtap_test.sh alone runs 60 s plus the setup and teardown of 32
+# namespaces: minutes in a loaded TCG guest.
+#
+# tests/run: timeout 1200
 # shellcheck source=tests/lib_interop.sh
 . "$(dirname "$(readlink -f "$0")")/../lib_interop.sh"
 
