@@ -15,8 +15,8 @@
 # - the same shell selftest from the sources of other kernels that were
 #   prepared (e.g. 7.3's ipvtap_test.sh on the 6.1 kernel): it uses only
 #   ip(8) and the driver, so it says something about the driver under
-#   test on this kernel too; labelled "<X.Y>/<test>" (INTEROP_OTHER_SOURCES=0
-#   turns it off).
+#   test on this kernel too; labelled "<X.Y>/<test>"; only with
+#   INTEROP_OTHER_SOURCES=1 (not yet seen to finish in a loaded guest).
 #
 # Each kselftest case becomes one case here ("<program>: <case>").
 # ipvtap_test.sh alone runs 60 s plus the setup and teardown of 32
@@ -33,7 +33,7 @@ require_ipvlan
 VER=$(uname -r | cut -d. -f1,2)
 CACHE=$IPVTAP_REPO/.cache/kselftest
 KS=$CACHE/$VER
-OTHER=${INTEROP_OTHER_SOURCES:-1}
+OTHER=${INTEROP_OTHER_SOURCES:-0}
 
 ktap_header
 if [ -d "$KS/bin" ]; then
