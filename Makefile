@@ -31,6 +31,10 @@
 #   make soak            mode/flag, slave and namespace churn under traffic
 #                        for minutes to an hour on a loaded host, not in CI
 #                        (tools/soak.sh; SOAK_ARGS="--minutes 30 --debug")
+#   make interop         the clients users drive ipvlan with (CNI plugin,
+#                        systemd-networkd, Docker) and the kernel's own
+#                        tap/ipvtap selftests from linux-source-<X.Y>, in a
+#                        QEMU guest (tools/interop.sh, tests/interop/)
 #   make bench           ours vs in-tree ipvlan/ipvtap and the alternatives
 #                        in one QEMU guest (tools/bench/run.sh): Markdown
 #                        table on stdout, JSON + PNG plots in bench-results/
@@ -98,7 +102,7 @@ DEBUG_TEST_TIMEOUT ?= 1200
 DEBUG_QEMU_PARTS ?= guestless edges
 DEBUG_MODS := $(CURDIR)/.cache/debug-modules
 
-.PHONY: all modules tools clean deps kernels dkms-deb check-dkms check check-harness check-debug diffcheck demo vm lint kdir-check bench soak install uninstall
+.PHONY: all modules tools clean deps kernels dkms-deb check-dkms check check-harness check-debug diffcheck demo vm lint kdir-check bench soak install uninstall interop
 
 all: modules tools
 
@@ -210,6 +214,15 @@ check-debug: deps
 demo: deps
 	$(MAKE) tools
 	args=$$($(BUILD_FOR_VM)) && tools/vm/run $$args $(VM_ARGS) -- tools/demo.sh
+
+# Real clients and the kernel's selftests (tests/interop/): Docker's daemon
+# and image import alone take minutes in a TCG guest, so not in make check
+# (tests/interop_{cni,networkd}.sh are).
+INTEROP_VM_TIMEOUT ?= 2700
+interop: deps
+	$(MAKE) tools
+	args=$$($(BUILD_FOR_VM)) && tools/interop.sh -- $$args $(VM_ARGS) \
+		$(if $(VM_TIMEOUT),,--timeout $(INTEROP_VM_TIMEOUT))
 
 # Benchmarks time things; make check does not.
 bench: deps
