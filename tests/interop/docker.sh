@@ -70,7 +70,21 @@ start_dockerd() {
 	defer "stop_dockerd"
 	# A loaded TCG guest can take minutes; the CLI waits forever on a
 	# daemon that accepted but does not answer, hence the timeout.
-	wait_for 300 timeout 20 docker version
+	docker_up 300
+}
+
+# docker_up SECONDS: the daemon answers within SECONDS of wall time.
+docker_up() {
+	local end=$((SECONDS + $1))
+
+	while [ "$SECONDS" -lt "$end" ]; do
+		timeout 20 docker version >/dev/null 2>&1 && return 0
+		kill -0 "$DOCKERD_PID" 2>/dev/null ||
+			{ echo "dockerd exited"; return 1; }
+		sleep 1
+	done
+	echo "dockerd did not answer within $1 s"
+	return 1
 }
 
 stop_dockerd() {
