@@ -7,7 +7,8 @@
 # install and DKMS) and by tools/build-modules.sh.
 #
 # - A kernel built with a compiler this machine does not have (a Debian 13
-#   kernel's gcc-14 on Debian 12) is built with the local gcc ($CC), minus
+#   kernel's gcc-14 on Debian 12) is built with the local gcc ($CC if it
+#   exists, else gcc), minus
 #   -fmin-function-alignment when that gcc lacks it (kbuild then uses
 #   -falign-functions, its own fallback for older compilers).
 # - Without pahole, module BTF is skipped (and 7.x's pahole version check
@@ -17,7 +18,9 @@ kdir=$1
 args=
 kcc=$(sed -n 's/^CONFIG_CC_VERSION_TEXT="\([^ ]*\) .*/\1/p' "$kdir/.config")
 if [ -n "$kcc" ] && ! command -v "$kcc" >/dev/null 2>&1; then
+	# (DKMS exports CC as the kernel's compiler: not usable either.)
 	cc=${CC:-gcc}
+	command -v "$cc" >/dev/null 2>&1 || cc=gcc
 	echo "kbuild-compat: the kernel was built with $kcc, not on this machine: using $cc" >&2
 	args="CC=$cc"
 	if grep -q '^CONFIG_CC_HAS_MIN_FUNCTION_ALIGNMENT=y' "$kdir/.config" &&
