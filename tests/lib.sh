@@ -311,22 +311,23 @@ dmesg_clean() {
 # for its device); --bare leaves lo down and DAD on (two processes less
 # per namespace: under TCG every process costs).
 ns_create() {
-	local bare=0 spec name batch='' out names=()
+	# Underscored locals: the VARs are the caller's (e.g. "out").
+	local _bare=0 _spec _name _batch='' _out _names=()
 
-	[ "${1:-}" != --bare ] || { bare=1; shift; }
-	for spec in "$@"; do
-		name="$TEST_NAME-$$-${spec#*:}"
-		batch+="netns add $name"$'\n'
-		[[ $spec != *:* ]] || printf -v "${spec%%:*}" '%s' "$name"
-		_ns_list+=("$name")
-		names+=("$name")
+	[ "${1:-}" != --bare ] || { _bare=1; shift; }
+	for _spec in "$@"; do
+		_name="$TEST_NAME-$$-${_spec#*:}"
+		_batch+="netns add $_name"$'\n'
+		[[ $_spec != *:* ]] || printf -v "${_spec%%:*}" '%s' "$_name"
+		_ns_list+=("$_name")
+		_names+=("$_name")
 	done
-	out=$(ip -batch - <<<"$batch" 2>&1) ||
-		ktap_bail "cannot create namespaces: $out"
-	[ "$bare" -eq 0 ] || return 0
-	for name in "${names[@]}"; do
-		ip -n "$name" link set lo up
-		ip netns exec "$name" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
+	_out=$(ip -batch - <<<"$_batch" 2>&1) ||
+		ktap_bail "cannot create namespaces: $_out"
+	[ "$_bare" -eq 0 ] || return 0
+	for _name in "${_names[@]}"; do
+		ip -n "$_name" link set lo up
+		ip netns exec "$_name" sysctl -qw net.ipv6.conf.all.accept_dad=0 \
 			net.ipv6.conf.default.accept_dad=0 >/dev/null
 	done
 }
