@@ -160,10 +160,10 @@ both() {
 setup() {
 	local mode=$1
 
-	ns_create NS_OUT "$mode-out"
-	ns_create NS_HOST "$mode-host"
-	ns_create NS_C1 "$mode-c1"
-	ns_create NS_C2 "$mode-c2"
+	ns_create "NS_OUT:$mode-out"
+	ns_create "NS_HOST:$mode-host"
+	ns_create "NS_C1:$mode-c1"
+	ns_create "NS_C2:$mode-c2"
 	ip -n "$NS_HOST" link add m0 type veth peer name o0 netns "$NS_OUT" ||
 		ktap_bail "cannot create the veth master"
 	ip -n "$NS_HOST" link set m0 up

@@ -51,7 +51,7 @@ results=()	# "ok|not ok|skip<TAB>description<TAB>detail"
 run_harness() {
 	local name=$1 bin=$2 ns out rc line st desc n=0
 
-	ns_create ns "$name"
+	ns_create "ns:$name"
 	out=$T/$name.out
 	timeout -k 5 120 ip netns exec "$ns" "$bin" >"$out" 2>&1
 	rc=$?
