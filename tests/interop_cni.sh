@@ -144,18 +144,6 @@ has_addrs() {
 	done
 }
 
-# both CMD1... -- CMD2...: run CMD1, then CMD2 if it succeeded.
-both() {
-	local a=()
-
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do
-		a+=("$1")
-		shift
-	done
-	shift
-	"${a[@]}" && "$@"
-}
-
 # setup MODE: NS_OUT, NS_HOST (m0), containers NS_C1, NS_C2 (empty).
 setup() {
 	local mode=$1

@@ -65,3 +65,15 @@ pings_all() {
 		wait_ping "$ns" "$a" 10 || return 1
 	done
 }
+
+# both CMD1... -- CMD2...: run CMD1, then CMD2 if it succeeded.
+both() {
+	local a=()
+
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		a+=("$1")
+		shift
+	done
+	shift
+	"${a[@]}" && "$@"
+}

@@ -247,18 +247,6 @@ run_mode() {
 	check "$mode: nothing left behind (network, links, containers)" nothing_left "$net"
 }
 
-# both CMD1... -- CMD2...: run CMD1, then CMD2 if it succeeded.
-both() {
-	local a=()
-
-	while [ $# -gt 0 ] && [ "$1" != -- ]; do
-		a+=("$1")
-		shift
-	done
-	shift
-	"${a[@]}" && "$@"
-}
-
 flag_case() {
 	local flag=$1 net=ipvl-$1 rc=0
 
