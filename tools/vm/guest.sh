@@ -146,6 +146,8 @@ load_modules() {
 		modprobe ipvlan || { log "modprobe ipvlan failed"; return 1; }
 		modprobe ipvtap || { log "modprobe ipvtap failed"; return 1; }
 		;;
+	none)
+		;;
 	*)
 		log "unknown implementation '$VM_IMPL'"
 		return 1
