@@ -19,6 +19,8 @@
 #                        built once by tools/debug-kernel.sh and cached in
 #                        ${IPVTAP_CACHE:-/var/cache/ipvtap}; the modules are
 #                        built against it in .cache/debug-modules/
+#   make check-config    the build options (Kconfig): modules built with
+#                        CONFIG_IPVTAP_IPVLAN_L3S=n refuse l3s in a guest
 #   make check-harness   the harness fails fast on a hang: a test-only module
 #                        hangs a guest on purpose (tests/harness/hang.sh)
 #   make dkms-deb        the DKMS package (.cache/dkms/ipvtap-dkms_*.deb)
@@ -102,7 +104,7 @@ DEBUG_TEST_TIMEOUT ?= 1200
 DEBUG_QEMU_PARTS ?= guestless edges
 DEBUG_MODS := $(CURDIR)/.cache/debug-modules
 
-.PHONY: all modules tools clean deps kernels dkms-deb check-dkms check check-harness check-debug diffcheck demo vm lint kdir-check bench soak install uninstall interop
+.PHONY: all modules tools clean deps kernels dkms-deb check-dkms check check-config check-harness check-debug diffcheck demo vm lint kdir-check bench soak install uninstall interop
 
 all: modules tools
 
@@ -171,6 +173,17 @@ check: deps
 	args=$$($(BUILD_FOR_VM)) && \
 	tools/vm/run $$args $(VM_ARGS) $(if $(VM_TIMEOUT),,--timeout $(CHECK_VM_TIMEOUT)) --summary -- \
 		env $(if $(QEMU_PARTS),"IPVTAP_QEMU_PARTS=$(QEMU_PARTS)") $(TEST_ENV) tests/run $(TESTS)
+
+# The build options (Kconfig, Kbuild): the modules built without L3S
+# (CONFIG_IPVTAP_IPVLAN_L3S=n, as for a kernel without netfilter or L3
+# master devices) refuse mode l3s with an extack message; l2 still works.
+check-config: deps
+	$(MAKE) tools
+	args=$$(tools/build-modules.sh --series $(KERNEL_SERIES) \
+		--out $(CURDIR)/.cache/build-nol3s-$(KERNEL_SERIES) --vm-args -- \
+		CONFIG_IPVTAP_IPVLAN_L3S=n) && \
+	tools/vm/run $$args $(VM_ARGS) --summary -- \
+		env IPVTAP_EXPECT_L3S=0 tests/run ipvlan_l3s_config ipvlan_l2_basic
 
 # The DKMS package (.cache/dkms/ipvtap-dkms_<version>_all.deb), and its
 # proof: installed with dpkg in a guest of KERNEL_SERIES, DKMS builds the

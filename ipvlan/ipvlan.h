@@ -231,13 +231,29 @@ void ipvl_learn_init(struct ipvl_dev *slave);
 void ipvl_learn_stop(struct ipvl_dev *slave);
 void ipvl_learn_set(struct ipvl_dev *slave, bool on);
 
-/* l3s.c */
+/* l3s.c: built when CONFIG_IPVTAP_IPVLAN_L3S is (Kconfig, ipvlan/Kbuild) */
+#if IS_ENABLED(CONFIG_IPVTAP_IPVLAN_L3S)
 int ipvl_l3s_enter(struct ipvl_port *port, struct netlink_ext_ack *extack);
 void ipvl_l3s_leave(struct ipvl_port *port);
 void ipvl_l3s_port_destroy(struct ipvl_port *port);
 int ipvl_l3s_hooks_get(struct net *net);
 int ipvl_l3s_init(void);
 void ipvl_l3s_exit(void);
+#else
+static inline int ipvl_l3s_enter(struct ipvl_port *port,
+				 struct netlink_ext_ack *extack)
+{
+	NL_SET_ERR_MSG(extack,
+		       "ipvlan: mode l3s is not built into this module (CONFIG_IPVTAP_IPVLAN_L3S: needs NETFILTER and NET_L3_MASTER_DEV)");
+	return -EOPNOTSUPP;
+}
+
+static inline void ipvl_l3s_leave(struct ipvl_port *port) {}
+static inline void ipvl_l3s_port_destroy(struct ipvl_port *port) {}
+static inline int ipvl_l3s_hooks_get(struct net *net) { return 0; }
+static inline int ipvl_l3s_init(void) { return 0; }
+static inline void ipvl_l3s_exit(void) {}
+#endif
 
 /* genl.c */
 int ipvl_genl_init(void);

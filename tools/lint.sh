@@ -123,6 +123,10 @@ else
 		kbuild "sparse $t" ".cache/lint-$t" "${sel[@]}" -- "${sp[@]}"
 		step "W=1 build (${sel[*]})"
 		kbuild "W=1 $t" ".cache/lint-$t" "${sel[@]}" -- W=1
+		# The other side of each build option (Kconfig): without L3S.
+		step "W=1 build, CONFIG_IPVTAP_IPVLAN_L3S=n (${sel[*]})"
+		kbuild "W=1 nol3s $t" ".cache/lint-$t-nol3s" "${sel[@]}" -- \
+			W=1 CONFIG_IPVTAP_IPVLAN_L3S=n
 	done
 fi
 
