@@ -16,7 +16,7 @@
 # Knobs (environment): BENCH_ROUNDS (ipvlan rounds, default 4),
 # BENCH_ALT_ROUNDS (2), BENCH_SCALE_ROUNDS (2), BENCH_T (seconds per
 # throughput run, 2), BENCH_SLAVES ("1 16 64 256 1024"), BENCH_ADDRS
-# ("1 16 256 1024 4096"), BENCH_CHURN (1000), BENCH_PARTS ("paths scale
+# ("1 16 256 1024 4096"), BENCH_CHURN (1000), BENCH_PARTS ("paths hooks scale
 # alts"), BENCH_QUICK=1 (a tiny smoke run of everything).
 #
 # Addresses (only inside this guest's namespaces): 192.0.2.0/24 ipvlan,
@@ -32,7 +32,7 @@ T=${BENCH_T:-2}
 SLAVES_LIST=${BENCH_SLAVES:-1 16 64 256 1024}
 ADDRS_LIST=${BENCH_ADDRS:-1 16 256 1024 4096}
 CHURN=${BENCH_CHURN:-1000}
-PARTS=${BENCH_PARTS:-paths scale alts}
+PARTS=${BENCH_PARTS:-paths hooks scale alts}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	ROUNDS=1 ALT_ROUNDS=1 SCALE_ROUNDS=1 T=1
 	SLAVES_LIST="1 16" ADDRS_LIST="1 64" CHURN=50
@@ -216,7 +216,7 @@ topo_ipvlan() {
 	ns b1; ns b2
 	veth host m0 out o0
 	ip -n out addr add 192.0.2.254/24 dev o0
-	iperf_server b1; iperf_server b2
+	iperf_server b1; iperf_server b2; iperf_server host
 }
 
 ipvlan_slaves() {
@@ -367,6 +367,32 @@ paths_ipvlan() {
 	emit tap_g2o "$impl" "$r" "" \
 		"$(m_tap host "$tap" 192.0.2.3 192.0.2.254 "$(mac_of out o0)" out o0)" \
 		pps higher
+}
+
+# hooks IMPL ROUND: what l3s's LOCAL_IN hooks cost traffic that is for
+# no slave: outside -> an address of the master's own namespace, with an
+# l2 port on the master (ours: the namespace has the hooks from its first
+# port on, README "Hangs"; in-tree: none), then with an l3s port on a
+# dummy master in the same namespace too (both drivers have them then).
+hooks_ipvlan() {
+	local impl=$1 r=$2
+
+	ip -n host link show dev s1 >/dev/null 2>&1 || ipvlan_slaves ||
+		log "WARNING: $impl topology broken"
+	ip -n host addr add 198.51.100.1/24 dev m0
+	ip -n out addr add 198.51.100.254/24 dev o0
+	wait_ping out 198.51.100.1
+	emit tcp_o2m "$impl" "$r" "" "$(m_tcp out 198.51.100.1)" Mbit/s higher
+	emit udp_o2m "$impl" "$r" "" "$(m_udp out 198.51.100.1)" pps higher
+	ip -n host link add d0 type dummy
+	ip -n host link set d0 up
+	ip -n host link add link d0 name l3s0 type ipvlan mode l3s ||
+		log "WARNING: no l3s port on d0"
+	emit tcp_o2m_l3s "$impl" "$r" "" "$(m_tcp out 198.51.100.1)" Mbit/s higher
+	emit udp_o2m_l3s "$impl" "$r" "" "$(m_udp out 198.51.100.1)" pps higher
+	ip -n host link del d0
+	ip -n host addr del 198.51.100.1/24 dev m0
+	ip -n out addr del 198.51.100.254/24 dev o0
 }
 
 paths_macvlan() {
@@ -585,6 +611,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		log "round $r/$ROUNDS: $impl"
 		impl_load "$impl" || die "cannot load $impl ipvlan"
 		has paths && paths_ipvlan "$impl" "$r"
+		has hooks && hooks_ipvlan "$impl" "$r"
 		if has scale && [ "$r" -le "$SCALE_ROUNDS" ]; then
 			scale_arp "$impl" "$r"
 			scale_lookup "$impl" "$r"

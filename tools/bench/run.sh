@@ -15,7 +15,7 @@
 #     --alt-rounds N       rounds of the alternatives (default 2)
 #     --scale-rounds N     rounds of the scaling curves (default 2)
 #     --seconds S          length of each throughput run (default 2)
-#     --parts "..."        subset of: paths scale alts (default all)
+#     --parts "..."        subset of: paths hooks scale alts (default all)
 #     --slaves "1 16 ..."  ARP fan-out points;  --addrs "1 16 ...": lookup
 #     --churn N            slaves created/deleted (default 1000)
 #     --mem MB, --timeout S, --kernel F, --modules-dir D, --ko-dir D
