@@ -103,6 +103,10 @@ DEBUG_TEST_TIMEOUT ?= 1200
 # Nested QEMU boots (tests/ipvtap_qemu.sh "booted") take too long on it.
 DEBUG_QEMU_PARTS ?= guestless edges
 DEBUG_MODS := $(CURDIR)/.cache/debug-modules
+# The interop tests drive the same netlink requests as the core tests
+# through other programs (minutes each on the debug kernel): not there.
+DEBUG_SKIP ?= interop_cni interop_networkd
+DEBUG_TESTS = $(filter-out $(DEBUG_SKIP) lib lib_%,$(basename $(notdir $(wildcard tests/*.sh))))
 
 .PHONY: all modules tools clean deps kernels dkms-deb check-dkms check check-config check-harness check-debug diffcheck demo vm lint kdir-check bench soak install uninstall interop
 
@@ -222,7 +226,8 @@ check-debug: deps
 		--ko-dir $(DEBUG_MODS) --mem 3072 --append pci=noacpi \
 		--timeout $(DEBUG_VM_TIMEOUT) \
 		--summary -- env TEST_TIMEOUT=$(DEBUG_TEST_TIMEOUT) \
-		"IPVTAP_QEMU_PARTS=$(DEBUG_QEMU_PARTS)" tests/run $(TESTS)
+		"IPVTAP_QEMU_PARTS=$(DEBUG_QEMU_PARTS)" STRESS_SECONDS=20 \
+		tests/run $(or $(TESTS),$(DEBUG_TESTS))
 
 demo: deps
 	$(MAKE) tools
