@@ -2,22 +2,27 @@
 /*
  * Compatibility shims between the kernels ipvtap builds against: Debian's
  * 6.1 (bookworm), 6.12 (trixie) and 7.3 (trixie-backports). Each shim is
- * keyed on what the kernel provides (a macro, a type), or on the version
- * only where nothing else tells, and names the kernel change it covers.
+ * keyed on what the kernel provides: a macro or a type tested here, or,
+ * for a changed parameter list, an IPVTAP_HAVE_* that the top-level Kbuild
+ * sets from the kernel's own header; none on the version. Each names the
+ * kernel change it covers.
  */
 #ifndef _IPVTAP_COMPAT_H
 #define _IPVTAP_COMPAT_H
 
 #include <linux/device/class.h>
 #include <linux/netdevice.h>
-#include <linux/version.h>
 #include <net/flow.h>
 #include <net/inet_dscp.h>
 #include <net/route.h>
 #include <net/rtnetlink.h>
 
-/* struct class: namespace() takes a const device and owner is gone (6.4). */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+/*
+ * struct class: namespace() takes a const device and owner is gone (6.4,
+ * "driver core: class: make namespace and get_ownership take const *").
+ * IPVTAP_HAVE_CLASS_NS_CONST: Kbuild.
+ */
+#ifdef IPVTAP_HAVE_CLASS_NS_CONST
 #define IPVTAP_CLASS_NS_CONST	const
 #define IPVTAP_CLASS_OWNER
 #else
@@ -81,14 +86,15 @@ static inline void ipvl_flowi4_set_tos(struct flowi4 *fl4, u8 tos)
 }
 
 /*
- * ip_route_input_noref() takes the DSCP as a dscp_t since 6.13 ("ipv4:
- * Convert ip_route_input_noref() to dscp_t"), a TOS byte before.
+ * ip_route_input_noref() takes the DSCP as a dscp_t ("ipv4: Convert
+ * ip_route_input_noref() to dscp_t", after 6.12), a TOS byte before.
+ * IPVTAP_HAVE_ROUTE_INPUT_DSCP: Kbuild.
  */
 static inline void ipvl_route_input(struct sk_buff *skb, __be32 daddr,
 				    __be32 saddr, u8 tos,
 				    struct net_device *dev)
 {
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 13, 0)
+#ifdef IPVTAP_HAVE_ROUTE_INPUT_DSCP
 	ip_route_input_noref(skb, daddr, saddr, inet_dsfield_to_dscp(tos), dev);
 #else
 	ip_route_input_noref(skb, daddr, saddr, tos, dev);
@@ -97,13 +103,13 @@ static inline void ipvl_route_input(struct sk_buff *skb, __be32 daddr,
 
 /*
  * rtnl_link_ops->newlink: its netlink arguments come packed in struct
- * rtnl_newlink_params since 6.14 ("rtnetlink: Pack newlink() params into
- * struct"); the net IFLA_LINK names a device of is rtnl_newlink_link_net()
- * (IFLA_LINK_NETNSID's, else the socket's), which older kernels pass as
- * src_net. IPVL_RTNL_NEWLINK(name, fn) defines the callback name() for
- * fn(net, dev, tb, data, extack).
+ * rtnl_newlink_params ("rtnetlink: Pack newlink() params into struct",
+ * after 6.12; IPVTAP_HAVE_NEWLINK_PARAMS: Kbuild); the net IFLA_LINK
+ * names a device of is rtnl_newlink_link_net() (IFLA_LINK_NETNSID's, else
+ * the socket's), which older kernels pass as src_net. IPVL_RTNL_NEWLINK(
+ * name, fn) defines the callback name() for fn(net, dev, tb, data, extack).
  */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 14, 0)
+#ifdef IPVTAP_HAVE_NEWLINK_PARAMS
 #define IPVL_RTNL_NEWLINK(name, fn)					\
 static int name(struct net_device *dev,					\
 		struct rtnl_newlink_params *params,			\

@@ -58,14 +58,13 @@ else
 			--quiet --no-summary -f "${files[@]}" ||
 			failed+=(checkpatch)
 	fi
-	# The compat header exists to test kernel versions, and defines the
-	# netlink callbacks whose prototype changed (IPVL_RTNL_NEWLINK: a
-	# function, not flow control hidden in a statement): those rules
-	# cannot apply to it.
+	# The compat header defines the netlink callbacks whose prototype
+	# changed (IPVL_RTNL_NEWLINK: a function, not flow control hidden
+	# in a statement): that rule cannot apply to it.
 	if [ -f include/ipvtap_compat.h ]; then
 		perl "$CP_DIR/checkpatch.pl" --strict --no-tree --show-types \
 			--quiet --no-summary \
-			--ignore LINUX_VERSION_CODE,CONSTANT_COMPARISON,MACRO_WITH_FLOW_CONTROL \
+			--ignore MACRO_WITH_FLOW_CONTROL \
 			-f include/ipvtap_compat.h || failed+=(checkpatch)
 	fi
 fi
