@@ -229,6 +229,7 @@ check-debug: deps
 		--timeout $(DEBUG_VM_TIMEOUT) \
 		--summary -- env TEST_TIMEOUT=$(DEBUG_TEST_TIMEOUT) \
 		"IPVTAP_QEMU_PARTS=$(DEBUG_QEMU_PARTS)" STRESS_SECONDS=20 \
+		IPVTAP_TIME_SCALE=3 \
 		RUN_BUDGET=$$(($(DEBUG_VM_TIMEOUT) - 300)) \
 		tests/run $(or $(TESTS),$(DEBUG_TESTS))
 

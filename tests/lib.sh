@@ -575,6 +575,12 @@ modules_ensure() {
 	[ -d /sys/module/ipvlan ]
 }
 
+# TIME_SCALE (IPVTAP_TIME_SCALE, default 1; make check-debug sets 3): how
+# many times slower than on Debian's kernel the guest runs. A time limit a
+# test asserts (e.g. an unload within 10 s) is multiplied by it.
+# shellcheck disable=SC2034 # for the tests
+TIME_SCALE=${IPVTAP_TIME_SCALE:-1}
+
 # kmemleak_clean: on a debug kernel, a kmemleak scan finds no
 # unreferenced object of ipvlan/ipvtap/tap (objects must be 5 s old to be
 # reported: scan twice, RCU frees in between). Returns 4 without kmemleak.
