@@ -19,7 +19,7 @@ export HOME=/root LANG=C.UTF-8 TERM=${TERM:-linux}
 log() { echo "vm: $*"; }
 
 # shellcheck source=/dev/null
-. "$IO/config"	# VM_MODE VM_IMPL VM_REPO VM_KVER VM_MODDIR VM_TTY_SIZE
+. "$IO/config"	# VM_MODE VM_IMPL VM_REPO VM_KVER VM_TIMEOUT VM_MODDIR VM_TTY_SIZE
 
 power_off() {
 	sync
@@ -155,8 +155,28 @@ load_modules() {
 	esac
 }
 
+# timeout_dump: 90 s before the host kills the guest for running out of
+# time (tools/vm/run --timeout, counted from the boot), put on the console
+# (the saved log) what the guest is doing: blocked tasks, every CPU's
+# backtrace, every task's stack (sysrq w, l, t). For what no hang detector
+# reports: a task sleeping interruptibly, a loop that keeps scheduling.
+# The sysrq handler raises the console's log level while it prints.
+timeout_dump() {
+	local at=$((VM_TIMEOUT - 90)) up
+
+	while read -r up _ </proc/uptime && [ "${up%.*}" -lt "$at" ]; do
+		sleep 5
+	done
+	echo "vm: 90 s before the guest's ${VM_TIMEOUT} s timeout: blocked tasks, CPUs, all tasks (sysrq w, l, t)" >/dev/console
+	echo 1 >/proc/sys/kernel/sysrq
+	for k in w l t; do
+		echo "$k" >/proc/sysrq-trigger
+	done
+}
+
 rc=0
 setup_base || rc=1
+[ "$VM_MODE" != cmd ] || [ "${VM_TIMEOUT:-0}" -le 90 ] || timeout_dump &
 if [ "$rc" -eq 0 ]; then
 	load_modules || rc=1
 fi
