@@ -62,8 +62,11 @@ fi
 # SOAK_SECONDS (per phase) overrides --minutes for short trial runs.
 secs=${SOAK_SECONDS:-$((MINUTES * 60))}
 nphases=$(wc -w <<<"$PHASES")
-# Setup, teardown and a slow boot on top of the phases.
+# Setup, teardown and a slow boot on top of the phases. The debug kernel
+# at host load 9: a 180 s phase took 618 s from its start to its report
+# (stopping the traffic alone took minutes), the boot 125 s.
 timeout=$((secs * nphases + 600))
+[ "$DEBUG" = 0 ] || timeout=$((secs * nphases * 3 + 1200))
 
 VM=(tools/vm/run --impl "$IMPL" --timeout "$timeout")
 [ -z "$ACCEL" ] || VM+=(--accel "$ACCEL")
