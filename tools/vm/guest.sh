@@ -167,11 +167,25 @@ timeout_dump() {
 	while read -r up _ </proc/uptime && [ "${up%.*}" -lt "$at" ]; do
 		sleep 5
 	done
-	echo "vm: 90 s before the guest's ${VM_TIMEOUT} s timeout: blocked tasks, CPUs, all tasks (sysrq w, l, t)" >/dev/console
-	echo 1 >/proc/sys/kernel/sysrq
-	for k in w l t; do
-		echo "$k" >/proc/sysrq-trigger
-	done
+	if [ -w /proc/sysrq-trigger ]; then
+		echo "vm: 90 s before the guest's ${VM_TIMEOUT} s timeout: blocked tasks, CPUs, all tasks (sysrq w, l, t)" >/dev/console
+		echo 1 >/proc/sys/kernel/sysrq 2>/dev/null
+		for k in w l t; do
+			echo "$k" >/proc/sysrq-trigger
+		done
+		return
+	fi
+	# A kernel without CONFIG_MAGIC_SYSRQ (the debug kernel): where each
+	# task waits, and the stacks of those in D state.
+	{
+		echo "vm: 90 s before the guest's ${VM_TIMEOUT} s timeout (no sysrq here): tasks and where they wait"
+		ps -eo pid,ppid,stat,wchan:32,args
+		for d in /proc/[0-9]*; do
+			grep -qs '^State:.*D' "$d/status" || continue
+			echo "vm: stack of ${d#/proc/} ($(cat "$d/comm" 2>/dev/null)), in D state:"
+			cat "$d/stack" 2>/dev/null
+		done
+	} >/dev/console 2>&1
 }
 
 rc=0
