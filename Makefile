@@ -215,9 +215,11 @@ diffcheck: deps
 		--timeout $(if $(VM_TIMEOUT),$(VM_TIMEOUT),$(CHECK_VM_TIMEOUT))
 
 # The debug kernel needs more guest memory (KASAN shadow, kmemleak) and
-# runs everything several times slower. The tests get the guest's time
-# less 300 s (boot, the final kmemleak scan) as RUN_BUDGET (tests/run):
-# what does not fit is skipped and said, instead of a timeout. It has no in-tree ipvlan.
+# runs everything several times slower: time limits the tests assert are
+# tripled (IPVTAP_TIME_SCALE), and the tests get the guest's time less
+# 300 s (boot, the final kmemleak scan) as RUN_BUDGET (tests/run): what
+# does not fit is skipped and said, instead of a timeout. It has no
+# in-tree ipvlan.
 # pci=noacpi: under KASAN+TCG, QEMU's ACPI _PRT method hits the AML loop
 # timeout (30 s per PCI device, 2 minutes a boot); virtio uses MSI-X anyway.
 check-debug: deps
