@@ -99,6 +99,39 @@ setup_base() {
 	fi
 }
 
+# pin_static_keys: hold the kernel's networking static keys that tests
+# would otherwise flip on and off all the time, so that the run never
+# patches kernel text under traffic. QEMU 7.2's multi-threaded TCG
+# mishandles that patching on another vCPU: it runs into the patcher's
+# int3 and dies ("Oops: int3" in netif_rx_internal() on 7.3, in a ping,
+# CI at stop 20) or spins on it (README, "Hangs"). What flips them:
+# - netstamp_needed_key: every ping turns SO_TIMESTAMP on, and off when
+#   it exits; a socket holding SO_TIMESTAMP keeps the count above zero;
+# - nf_hooks_needed: an l3s port's LOCAL_IN hooks (both drivers) come and
+#   go with the tests' namespaces; accept-all base chains in the initial
+#   namespace hold every inet hook;
+# - the tc ingress/egress keys (docker's interop test): a clsact on lo.
+# None of them changes what a test namespace does with its packets.
+pin_static_keys() {
+	python3 -c '
+import signal, socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_TIMESTAMP, 1)
+signal.pause()
+' </dev/null >/dev/null 2>&1 &
+	nft -f - <<'NFT' 2>/dev/null || log "warning: nft could not pin the netfilter hooks' static keys"
+table inet ipvtap_vm_pin {
+	chain pin_pre { type filter hook prerouting priority 0; policy accept; }
+	chain pin_in { type filter hook input priority 0; policy accept; }
+	chain pin_fwd { type filter hook forward priority 0; policy accept; }
+	chain pin_out { type filter hook output priority 0; policy accept; }
+	chain pin_post { type filter hook postrouting priority 0; policy accept; }
+}
+NFT
+	tc qdisc add dev lo clsact 2>/dev/null ||
+		log "warning: tc could not pin the ingress/egress static keys"
+}
+
 # Never let the kernel autoload the in-tree ipvlan/ipvtap while ours is
 # tested: the kernel's module autoloader is pointed at a wrapper.
 install_modprobe_guard() {
@@ -190,6 +223,7 @@ timeout_dump() {
 
 rc=0
 setup_base || rc=1
+[ "$rc" -ne 0 ] || pin_static_keys
 [ "$VM_MODE" != cmd ] || [ "${VM_TIMEOUT:-0}" -le 90 ] || timeout_dump &
 if [ "$rc" -eq 0 ]; then
 	load_modules || rc=1
