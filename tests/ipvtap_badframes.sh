@@ -369,10 +369,11 @@ slaves_ok() {
 	fi
 }
 
-# ihl_short: s1 (l3) sends to the outside one IPv4 header of 20 bytes
-# that claims 60 (ihl 15). Routing it would checksum 40 bytes past the
-# packet (ip_local_out() reads ihl * 4): the driver must drop it and
-# count it in tx_dropped.
+# ihl_short: s1 (l3) sends to the outside five IPv4 headers of 20 bytes
+# that claim 60 (ihl 15). Routing one would checksum 40 bytes past the
+# packet (ip_local_out() reads ihl * 4): the driver must drop them and
+# count them in tx_dropped. Other drops on s1 at the same moment (its
+# own IPv6 chatter) can only add to the count: at least five.
 ihl_short() {
 	local p0 d0 p1 d1
 
@@ -385,12 +386,13 @@ ip = struct.pack("!BBHHHBBH4s4s", 0x4f, 0, 20, 0x1234, 0, 64, 17, 0,
 		 socket.inet_aton(sys.argv[2]), socket.inet_aton(sys.argv[3]))
 s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
 s.bind(("s1", 0))
-s.send(mac + mac + b"\x08\x00" + ip)
+for _ in range(5):
+	s.send(mac + mac + b"\x08\x00" + ip)
 ' "$MASTER_MAC" "$NET4.1" "$OUT4" || return 1
 	p1=$(stat_of "$NS_S1" s1 tx_packets)
 	d1=$(stat_of "$NS_S1" s1 tx_dropped)
-	echo "s1 tx_packets +$((p1 - p0)), tx_dropped +$((d1 - d0))"
-	[ $((d1 - d0)) -eq 1 ]
+	echo "5 sent: s1 tx_packets +$((p1 - p0)), tx_dropped +$((d1 - d0))"
+	[ $((d1 - d0)) -ge 5 ]
 }
 
 # ------------------------------------------------------------- rounds
@@ -410,7 +412,7 @@ for m in l2 l3 l3s; do
 		xmit "$m" "xmit-$m" "$NET4.2" "$NET6:2"
 		[ "$m" = l2 ] || xmit "$m" "xmit-routed-$m" "$OUT4" "$OUT6"
 		if [ "$m" = l3 ] && [ "$IMPL" = ours ]; then
-			check "l3 xmit: a 20-byte IPv4 header claiming ihl 15, routed to the outside, is dropped and counted" \
+			check "l3 xmit: 20-byte IPv4 headers claiming ihl 15, routed to the outside, are dropped and counted" \
 				ihl_short
 		elif [ "$m" = l3 ]; then
 			skip "l3 xmit: a 20-byte IPv4 header claiming ihl 15 is dropped" \
