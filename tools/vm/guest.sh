@@ -113,12 +113,26 @@ setup_base() {
 # - the tc ingress/egress keys (docker's interop test): a clsact on lo.
 # None of them changes what a test namespace does with its packets.
 pin_static_keys() {
+	local i
+
+	rm -f /run/ipvtap-vm-netstamp
 	python3 -c '
 import signal, socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_TIMESTAMP, 1)
+s.setsockopt(socket.SOL_SOCKET, 29, 1)  # SO_TIMESTAMP (x86)
+open("/run/ipvtap-vm-netstamp", "w").close()
 signal.pause()
 ' </dev/null >/dev/null 2>&1 &
+	# Python starts slowly under TCG: the command must not run before the
+	# key is held (its first ping would flip it). The kernel enables the
+	# key from a work item, right after the setsockopt().
+	for ((i = 0; i < 300; i++)); do
+		[ -e /run/ipvtap-vm-netstamp ] && break
+		sleep 0.1
+	done
+	[ -e /run/ipvtap-vm-netstamp ] ||
+		log "warning: the netstamp static key is not held after 30 s"
+	sleep 0.5
 	nft -f - <<'NFT' 2>/dev/null || log "warning: nft could not pin the netfilter hooks' static keys"
 table inet ipvtap_vm_pin {
 	chain pin_pre { type filter hook prerouting priority 0; policy accept; }
