@@ -226,7 +226,8 @@ static int ipvl_master_event(struct net_device *dev, unsigned long event,
 
 	switch (event) {
 	case NETDEV_UP:
-	case NETDEV_CHANGE:	/* carrier; admin down alone is not passed on */
+	case NETDEV_DOWN:	/* as the in-tree driver from 6.12 on */
+	case NETDEV_CHANGE:	/* carrier */
 		list_for_each_entry(slave, &port->slaves, pnode)
 			netif_stacked_transfer_operstate(dev, slave->dev);
 		break;
