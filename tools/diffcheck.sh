@@ -9,7 +9,9 @@
 #                      [-- tools/vm/run options]
 #   tools/diffcheck.sh --compare IN_TREE_OUTPUT OURS_OUTPUT
 #
-# A case is identified by its test and its description. Descriptions of
+# A case is identified by its test and its description, with numbers of
+# two digits or more (counts, sizes, times) and "(in-tree)"/"(ours)" taken
+# out. Descriptions of
 # the form "<case>: <observed> (expected <x>)" (tests/lib_matrix.sh's
 # result_case) are compared on <case> and <observed>; other cases on the
 # ok / not ok / SKIP status. A case marked "# DIFF: <reason>" (in either
@@ -17,8 +19,9 @@
 # fails without a case line (crash, timeout, bail out) counts as a case
 # "(test result)"; a kernel splat or crash reported by tools/vm/run counts
 # as "(harness)". A test skipped entirely with in-tree (e.g. it tests an
-# extension of ours) is listed as not compared; skipped entirely with ours
-# while in-tree ran it is a difference.
+# extension of ours) is listed as not compared, and so is a single case
+# that passes (or skips) with ours while the in-tree run skipped it or has
+# no such case; skipped with ours while in-tree ran it is a difference.
 #
 # Prints the table of differences (case, in-tree result, ours result) and
 # totals. Exit: 0 no unexplained difference, 1 unexplained differences,
@@ -54,6 +57,15 @@ done
 #   test, case, status (ok|not ok|skip), observed, diff reason
 parse() {
 	awk '
+	# normkey CASE: the case without what legitimately differs between
+	# two runs of the same case: counts, sizes and times (numbers of two
+	# digits or more; addresses keep their single digits) and the name
+	# of the implementation it ran against.
+	function normkey(k) {
+		gsub(/ \((in-tree|ours)\)/, "", k)
+		gsub(/[0-9][0-9]+/, "N", k)
+		return k
+	}
 	function flush_test(name, status,    i, k, key, n) {
 		# cases collected since the previous test line belong to name
 		delete seen
@@ -62,7 +74,7 @@ parse() {
 			n = ++seen[key]
 			if (n > 1)
 				key = key " #" n
-			printf "%s\t%s\t%s\t%s\t%s\n", name, key, cstat[i], cobs[i], cdiff[i]
+			printf "%s\t%s\t%s\t%s\t%s\t%s\n", name, key, cstat[i], cobs[i], cdiff[i], cskip[i]
 		}
 		if (status == "not ok" && nfail == 0)
 			printf "%s\t(test result)\tnot ok\t%s\t\n", name, why
@@ -90,8 +102,11 @@ parse() {
 			d = substr(line, RSTART + 9)
 			line = substr(line, 1, RSTART - 1)
 		}
+		skipwhy_case = ""
 		if (match(line, / # *SKIP.*/)) {
 			st = "skip"
+			skipwhy_case = substr(line, RSTART)
+			sub(/^ # *SKIP */, "", skipwhy_case)
 			line = substr(line, 1, RSTART - 1)
 		}
 		obs = ""
@@ -103,7 +118,8 @@ parse() {
 		if (st == "not ok")
 			nfail++
 		ncase++
-		ckey[ncase] = line
+		ckey[ncase] = normkey(line)
+		cskip[ncase] = skipwhy_case
 		cstat[ncase] = st
 		cobs[ncase] = obs
 		cdiff[ncase] = d
@@ -152,13 +168,13 @@ compare() {
 		if ($2 == "(test skipped)") skippedA[$1] = $4
 		k = $1 SUBSEP $2
 		if (!(k in A)) order[++n] = k
-		A[k] = res($3, $4); AD[k] = $5
+		A[k] = res($3, $4); AD[k] = $5; AS[k] = $3; AW[k] = $6
 		next
 	}
 	{
 		k = $1 SUBSEP $2
 		if (!(k in A) && !(k in B)) order[++n] = k
-		B[k] = res($3, $4); BD[k] = $5
+		B[k] = res($3, $4); BD[k] = $5; BS[k] = $3
 	}
 	END {
 		for (i = 1; i <= n; i++) {
@@ -172,6 +188,14 @@ compare() {
 				# of ours, say): its cases cannot be compared.
 				if (p[2] != "(test skipped)" && (k in B))
 					notcmp[p[1]]++
+				continue
+			}
+			if (d == "" && (k in B) && BS[k] != "not ok" &&
+			    (!(k in A) || AS[k] == "skip")) {
+				# A case of ours the in-tree run skipped (with its
+				# reason) or does not have: it tests what only ours
+				# does, nothing to compare it with.
+				onlyours[++no] = p[1] ": " p[2] ((k in A) ? " (in-tree: SKIP " AW[k] ")" : " (not in the in-tree run)")
 				continue
 			}
 			total++
@@ -193,6 +217,11 @@ compare() {
 		if (nb > 0) {
 			print "failing identically with both implementations (tests to fix, not differences):"
 			for (i = 1; i <= nb; i++) print "  " bothfail[i]
+			print ""
+		}
+		if (no > 0) {
+			printf "not compared: %d cases of ours the in-tree run skipped or does not have:\n", no
+			for (i = 1; i <= no; i++) print "  " onlyours[i]
 			print ""
 		}
 		for (t in notcmp)
