@@ -96,7 +96,10 @@ broadcast() {
 	echo "$SENT broadcasts to $N slaves (backlog $BACKLOG): the slaves' IPv4 stack received $((after - before)), want $((SENT * N)); the slaves counted rx $((rx1 - rx0)), rx_dropped $dropped"
 	[ "$after" -eq "$want" ] && [ "$dropped" -eq 0 ]
 }
-check "$SENT broadcasts reach all $N slaves with a backlog of $BACKLOG, none dropped" broadcast
+# The in-tree driver queues its copies on the CPU's backlog
+# and counts what does not fit in the slaves' rx_dropped (7.3: 104 in one
+# run, besides the 720 its stack did receive): a deliberate difference.
+check "$SENT broadcasts reach all $N slaves with a backlog of $BACKLOG, none dropped # DIFF: in-tree queues its copies on the CPU's backlog and drops what does not fit (rx_dropped); ours hands each copy to the slave's stack at once" broadcast
 
 del_slaves() {
 	local i
