@@ -92,6 +92,10 @@ struct ipvl_port {
 	struct work_struct	mc_work;
 	atomic64_t		mc_dropped;	/* frames no slave got, reported */
 
+	/* ARP filter (arpf.c): read once per frame by the work item. */
+	bool			arp_filter;	/* RTNL; read locklessly */
+	atomic64_t		arp_filtered;	/* copies it kept back, reported */
+
 	struct rcu_head		rcu;
 };
 
@@ -224,6 +228,36 @@ void ipvl_mc_enqueue(struct ipvl_port *port, struct sk_buff *skb, u64 src_id,
 void ipvl_mc_work(struct work_struct *work);
 void ipvl_mc_filter_sync(struct ipvl_dev *slave);
 unsigned int ipvl_mc_hash(const u8 *mac);
+
+/*
+ * What the ARP filter decided for one queued broadcast frame. Lives on the
+ * work item's stack for one walk over the slaves, under RCU: @owner is
+ * compared, never dereferenced.
+ */
+struct ipvl_arpf {
+	bool			active;	/* a request: @owner only, see below */
+	const struct ipvl_dev	*owner;	/* of the target; NULL: no slave */
+};
+
+/* arpf.c */
+void ipvl_arpf_decide(struct ipvl_port *port, struct sk_buff *skb,
+		      struct ipvl_arpf *v);
+
+/*
+ * True if the filter keeps the frame of @v from @slave, a running slave
+ * whose multicast filter takes it. A slave in promiscuous mode (a sniffer)
+ * gets everything; when no slave owns the target, the slaves that learn
+ * their guests' addresses get it too: the guest may own it, unknown yet.
+ */
+static inline bool ipvl_arpf_skip(const struct ipvl_arpf *v,
+				  const struct ipvl_dev *slave)
+{
+	if (!v->active || slave == v->owner)
+		return false;
+	if (slave->dev->flags & IFF_PROMISC)
+		return false;
+	return v->owner || !READ_ONCE(slave->learn);
+}
 
 /* learn.c */
 bool ipvl_learn_tx(struct ipvl_dev *slave, struct sk_buff *skb);

@@ -44,6 +44,7 @@ static struct ipvl_port *ipvl_port_create(struct net_device *master,
 		INIT_HLIST_HEAD(&port->addr_hash[i]);
 	skb_queue_head_init(&port->backlog);
 	port->mc_queue_len = IPVLAN_X_MC_QUEUE_LEN_DEFAULT;
+	port->arp_filter = true;
 	INIT_WORK(&port->mc_work, ipvl_mc_work);
 
 	err = netdev_rx_handler_register(master, ipvl_handle_frame, port);

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * ipvlan ARP filter (IFLA_IPVLAN_X_ARP_FILTER, per port, default on).
+ *
+ * Without it, every broadcast ARP request is copied to every slave, and
+ * each slave's stack parses it and drops it unless it owns the target: the
+ * cost of one request grows with the number of slaves. With it, mode l2
+ * hands a broadcast ARP request (from the wire or from a slave) only to
+ * the slave that owns its target, configured or learned, and to none when
+ * no slave owns it. The rules:
+ *
+ *  - only a well-formed Ethernet/IPv4 ARP request to the broadcast MAC,
+ *    with no VLAN tag in the frame or beside it, is filtered; replies,
+ *    other ARP, other protocols and malformed frames go to every slave as
+ *    before;
+ *  - a gratuitous request or announcement (sender = target) goes to every
+ *    slave: hosts move addresses with them (fail-over, VRRP);
+ *  - a probe (sender 0.0.0.0) is a request like any other: it goes to the
+ *    owner of the address it probes, which defends it, or to none;
+ *  - a slave in promiscuous mode (a sniffer) gets every request;
+ *  - when no slave owns the target, slaves learning their guests'
+ *    addresses get the request: their guest may own it, unknown until it
+ *    speaks (and then learned from its answer);
+ *  - the master's stack keeps its copy of a frame from the wire, and a
+ *    request sent by a slave still leaves through the master: the filter
+ *    only thins the copies for the slaves (mcast.c).
+ *
+ * The decision is made once per frame, in the port's work item before it
+ * walks the slaves: one look at the header and one lookup in the address
+ * table; the walk then compares each slave with the owner. Every copy kept
+ * back is counted in port->arp_filtered (IPVLAN_X_STATS_ARP_FILTERED).
+ *
+ * Locking: port->arp_filter is written under RTNL (netlink.c) and read
+ * here with READ_ONCE(); the owner is found under the caller's RCU read
+ * lock and only compared within it.
+ */
+
+#include <linux/etherdevice.h>
+#include <linux/if_arp.h>
+#include <linux/if_vlan.h>
+
+#include "ipvlan.h"
+
+/* An Ethernet/IPv4 ARP message. */
+struct ipvl_arpf_msg {
+	struct arphdr	hdr;
+	u8		sha[ETH_ALEN];
+	__be32		sip;
+	u8		tha[ETH_ALEN];
+	__be32		tip;
+} __packed;
+
+/* Return: the frame is a broadcast Ethernet frame holding ARP, untagged. */
+static bool ipvl_arpf_is_arp(const struct sk_buff *skb)
+{
+	const struct ethhdr *eth = eth_hdr(skb);
+
+	return is_broadcast_ether_addr(eth->h_dest) &&
+	       eth->h_proto == htons(ETH_P_ARP) && !skb_vlan_tag_present(skb);
+}
+
+/**
+ * ipvl_arpf_decide - whom the ARP filter lets a queued frame reach
+ * @port: the master's port
+ * @skb: a frame of the port's backlog: its data at the L3 header if it
+ *	 came from the wire, at the Ethernet header if a slave sent it
+ * @v: the verdict, for ipvl_arpf_skip()
+ *
+ * Called by the work item with BHs off and RCU held. The frame is the
+ * work item's own (a clone of a received frame, or a slave's transmit),
+ * so it may be pulled.
+ */
+void ipvl_arpf_decide(struct ipvl_port *port, struct sk_buff *skb,
+		      struct ipvl_arpf *v)
+{
+	unsigned int off = IPVL_SKB_CB(skb)->tx ? ETH_HLEN : 0;
+	const struct ipvl_arpf_msg *arp;
+	struct ipvl_addr *a;
+	__be32 tip;
+
+	v->active = false;
+	v->owner = NULL;
+	if (!READ_ONCE(port->arp_filter) ||
+	    READ_ONCE(port->mode) != IPVLAN_MODE_L2 || !ipvl_arpf_is_arp(skb))
+		return;
+	if (!pskb_may_pull(skb, off + sizeof(*arp)))
+		return;
+	arp = (const struct ipvl_arpf_msg *)(skb->data + off);
+	if (arp->hdr.ar_hrd != htons(ARPHRD_ETHER) ||
+	    arp->hdr.ar_pro != htons(ETH_P_IP) ||
+	    arp->hdr.ar_hln != ETH_ALEN || arp->hdr.ar_pln != 4 ||
+	    arp->hdr.ar_op != htons(ARPOP_REQUEST))
+		return;
+	tip = arp->tip;
+	if (arp->sip == tip)
+		return;		/* gratuitous: for everyone */
+
+	a = ipvl_addr_lookup(port, &tip, false);
+	v->owner = a ? a->slave : NULL;
+	v->active = true;
+}
