@@ -6,8 +6,9 @@
  * each slave's stack parses it and drops it unless it owns the target: the
  * cost of one request grows with the number of slaves. With it, mode l2
  * hands a broadcast ARP request (from the wire or from a slave) only to
- * the slave that owns its target, configured or learned, and to none when
- * no slave owns it. The rules:
+ * the slave that owns its target, configured or learned, and to the slave
+ * that owns its sender address, and to none when no slave owns either.
+ * The rules:
  *
  *  - only a well-formed Ethernet/IPv4 ARP request to the broadcast MAC,
  *    with no VLAN tag in the frame or beside it, is filtered; replies,
@@ -17,6 +18,11 @@
  *    slave: hosts move addresses with them (fail-over, VRRP);
  *  - a probe (sender 0.0.0.0) is a request like any other: it goes to the
  *    owner of the address it probes, which defends it, or to none;
+ *  - a request whose sender address a slave owns also goes to that slave,
+ *    whatever its target: RFC 5227 conflict detection goes on after an
+ *    address is configured (n-acd in NetworkManager and systemd-networkd),
+ *    and another host asking with our address as its sender is exactly the
+ *    conflict it must see;
  *  - a slave in promiscuous mode (a sniffer) gets every request;
  *  - when no slave owns the target, slaves learning their guests'
  *    addresses get the request: their guest may own it, unknown until it
@@ -26,9 +32,10 @@
  *    only thins the copies for the slaves (mcast.c).
  *
  * The decision is made once per frame, in the port's work item before it
- * walks the slaves: one look at the header and one lookup in the address
- * table; the walk then compares each slave with the owner. Every copy kept
- * back is counted in port->arp_filtered (IPVLAN_X_STATS_ARP_FILTERED).
+ * walks the slaves: one look at the header and two lookups in the address
+ * table (target and sender); the walk then compares each slave with the
+ * two owners. Every copy kept back is counted in port->arp_filtered
+ * (IPVLAN_X_STATS_ARP_FILTERED).
  *
  * Locking: port->arp_filter is written under RTNL (netlink.c) and read
  * here with READ_ONCE(); the owner is found under the caller's RCU read
@@ -76,10 +83,11 @@ void ipvl_arpf_decide(struct ipvl_port *port, struct sk_buff *skb,
 	unsigned int off = IPVL_SKB_CB(skb)->tx ? ETH_HLEN : 0;
 	const struct ipvl_arpf_msg *arp;
 	struct ipvl_addr *a;
-	__be32 tip;
+	__be32 tip, sip;
 
 	v->active = false;
 	v->owner = NULL;
+	v->sender = NULL;
 	if (!READ_ONCE(port->arp_filter) ||
 	    READ_ONCE(port->mode) != IPVLAN_MODE_L2 || !ipvl_arpf_is_arp(skb))
 		return;
@@ -92,10 +100,16 @@ void ipvl_arpf_decide(struct ipvl_port *port, struct sk_buff *skb,
 	    arp->hdr.ar_op != htons(ARPOP_REQUEST))
 		return;
 	tip = arp->tip;
-	if (arp->sip == tip)
+	sip = arp->sip;
+	if (sip == tip)
 		return;		/* gratuitous: for everyone */
 
 	a = ipvl_addr_lookup(port, &tip, false);
 	v->owner = a ? a->slave : NULL;
+	/* RFC 5227 2.4: the sender's owner watches for conflicts. */
+	if (sip) {
+		a = ipvl_addr_lookup(port, &sip, false);
+		v->sender = a ? a->slave : NULL;
+	}
 	v->active = true;
 }

@@ -237,6 +237,7 @@ unsigned int ipvl_mc_hash(const u8 *mac);
 struct ipvl_arpf {
 	bool			active;	/* a request: @owner only, see below */
 	const struct ipvl_dev	*owner;	/* of the target; NULL: no slave */
+	const struct ipvl_dev	*sender; /* of the sender IP; NULL: none */
 };
 
 /* arpf.c */
@@ -245,14 +246,15 @@ void ipvl_arpf_decide(struct ipvl_port *port, struct sk_buff *skb,
 
 /*
  * True if the filter keeps the frame of @v from @slave, a running slave
- * whose multicast filter takes it. A slave in promiscuous mode (a sniffer)
+ * whose multicast filter takes it. The owners of the target and of the
+ * sender address get it (RFC 5227). A slave in promiscuous mode (a sniffer)
  * gets everything; when no slave owns the target, the slaves that learn
  * their guests' addresses get it too: the guest may own it, unknown yet.
  */
 static inline bool ipvl_arpf_skip(const struct ipvl_arpf *v,
 				  const struct ipvl_dev *slave)
 {
-	if (!v->active || slave == v->owner)
+	if (!v->active || slave == v->owner || slave == v->sender)
 		return false;
 	if (slave->dev->flags & IFF_PROMISC)
 		return false;

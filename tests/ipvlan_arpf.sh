@@ -12,6 +12,8 @@
 #  - gratuitous requests (sender = target) and broadcast replies reach
 #    every slave, uncounted;
 #  - a probe (sender 0.0.0.0) reaches the owner of its target, or none;
+#  - a request whose sender address a slave owns reaches that slave too,
+#    whatever the target (RFC 5227 ongoing conflict detection);
 #  - a slave in promiscuous mode gets every request;
 #  - a request sent by a slave reaches the owner and the wire, no other;
 #  - a slave learning its guest's addresses gets the requests for what it
@@ -48,7 +50,7 @@ if ! ip netns exec "$S1" "$CTL" show s1 | grep -q '^    arp-filter '; then
 	ktap_skip_all "the loaded ipvlan ($IMPL) has no ARP filter"
 fi
 
-ktap_plan 18
+ktap_plan 19
 
 TMPD=$(mktemp -d)
 defer "rm -rf '$TMPD'"
@@ -268,6 +270,11 @@ probes() {
 }
 check "probes (sender 0.0.0.0): to the owner of the target (s2), or none" \
 	probes
+
+# RFC 5227 2.4: another host asking with s1's address as its sender is a
+# conflict s1's ongoing detection (n-acd) must see, whatever the target.
+check "request with s1's address as sender, target unowned: s1 only" \
+	from_out 1 "$NET4.1" "$NET4.94" $(((N - 1) * R)) "$R" 0 0
 
 promisc() {
 	local rc

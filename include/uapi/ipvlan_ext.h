@@ -43,8 +43,10 @@
  * ARP filter (IFLA_IPVLAN_X_ARP_FILTER, per master like mode and flags;
  * default on): in mode l2, a broadcast ARP request (Ethernet/IPv4, no VLAN
  * tag in the frame) from the wire or from a slave is handed only to the
- * slave that owns its target address (configured or learned), or to none
- * if no slave owns it; a request for an address nobody owns still goes to
+ * slave that owns its target address (configured or learned) and to the
+ * slave that owns its sender address (RFC 5227: ongoing conflict
+ * detection must see another host use its address), or to none if no
+ * slave owns either; a request for an address nobody owns still goes to
  * the slaves that learn guest addresses, whose guest may own it unknown to
  * the host. Probes (sender 0.0.0.0) are requests like any other.
  * Gratuitous ARP and announcements (sender = target), replies, other ARP
