@@ -48,15 +48,6 @@
 
 #include "ipvlan.h"
 
-/* An Ethernet/IPv4 ARP message. */
-struct ipvl_arpf_msg {
-	struct arphdr	hdr;
-	u8		sha[ETH_ALEN];
-	__be32		sip;
-	u8		tha[ETH_ALEN];
-	__be32		tip;
-} __packed;
-
 /* Return: the frame is a broadcast Ethernet frame holding ARP, untagged. */
 static bool ipvl_arpf_is_arp(const struct sk_buff *skb)
 {
@@ -73,17 +64,16 @@ static bool ipvl_arpf_is_arp(const struct sk_buff *skb)
  *	 came from the wire, at the Ethernet header if a slave sent it
  * @v: the verdict, for ipvl_arpf_skip()
  *
- * Called by the work item with BHs off and RCU held. The frame is the
- * work item's own (a clone of a received frame, or a slave's transmit),
- * so it may be pulled.
+ * Called by the work item with BHs off and RCU held. The header is read
+ * by the shared parser (parse.c) with skb_header_pointer(): the frame is
+ * not pulled, so pointers the caller holds into it stay valid.
  */
-void ipvl_arpf_decide(struct ipvl_port *port, struct sk_buff *skb,
+void ipvl_arpf_decide(struct ipvl_port *port, const struct sk_buff *skb,
 		      struct ipvl_arpf *v)
 {
 	unsigned int off = IPVL_SKB_CB(skb)->tx ? ETH_HLEN : 0;
-	const struct ipvl_arpf_msg *arp;
+	struct ipvl_l3hdr h;
 	struct ipvl_addr *a;
-	__be32 tip, sip;
 
 	v->active = false;
 	v->owner = NULL;
@@ -91,24 +81,17 @@ void ipvl_arpf_decide(struct ipvl_port *port, struct sk_buff *skb,
 	if (!READ_ONCE(port->arp_filter) ||
 	    READ_ONCE(port->mode) != IPVLAN_MODE_L2 || !ipvl_arpf_is_arp(skb))
 		return;
-	if (!pskb_may_pull(skb, off + sizeof(*arp)))
+	if (!ipvl_parse_l3(skb, off, htons(ETH_P_ARP), &h) ||
+	    h.arp_op != htons(ARPOP_REQUEST))
 		return;
-	arp = (const struct ipvl_arpf_msg *)(skb->data + off);
-	if (arp->hdr.ar_hrd != htons(ARPHRD_ETHER) ||
-	    arp->hdr.ar_pro != htons(ETH_P_IP) ||
-	    arp->hdr.ar_hln != ETH_ALEN || arp->hdr.ar_pln != 4 ||
-	    arp->hdr.ar_op != htons(ARPOP_REQUEST))
-		return;
-	tip = arp->tip;
-	sip = arp->sip;
-	if (sip == tip)
+	if (h.src.ip4 == h.dst.ip4)
 		return;		/* gratuitous: for everyone */
 
-	a = ipvl_addr_lookup(port, &tip, false);
+	a = ipvl_addr_lookup(port, &h.dst.ip4, false);
 	v->owner = a ? a->slave : NULL;
 	/* RFC 5227 2.4: the sender's owner watches for conflicts. */
-	if (sip) {
-		a = ipvl_addr_lookup(port, &sip, false);
+	if (h.src.ip4) {
+		a = ipvl_addr_lookup(port, &h.src.ip4, false);
 		v->sender = a ? a->slave : NULL;
 	}
 	v->active = true;

@@ -187,6 +187,7 @@ struct ipvl_l3hdr {
 	union ipvl_ip	dst;		/* ARP: target */
 	struct in6_addr	nd_target;	/* valid if nd_type */
 	u8		nd_type;	/* NS or NA (NDISC_*), or 0 */
+	__be16		arp_op;		/* ARPOP_*, 0: not ARP the stack takes */
 	bool		is_v6;
 };
 
@@ -241,7 +242,7 @@ struct ipvl_arpf {
 };
 
 /* arpf.c */
-void ipvl_arpf_decide(struct ipvl_port *port, struct sk_buff *skb,
+void ipvl_arpf_decide(struct ipvl_port *port, const struct sk_buff *skb,
 		      struct ipvl_arpf *v);
 
 /*

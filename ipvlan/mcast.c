@@ -143,7 +143,7 @@ static void ipvl_mc_process(struct ipvl_port *port, struct sk_buff *skb)
 	local_bh_disable();
 	since = jiffies;
 	rcu_read_lock();
-	/* Once per frame; it may pull the header: @dest is not used below. */
+	/* Once per frame; it reads the header, never pulls it. */
 	ipvl_arpf_decide(port, skb, &arpf);
 	list_for_each_entry_rcu(slave, &port->slaves, pnode) {
 		if (cb->tx && slave->id == cb->src_id)
