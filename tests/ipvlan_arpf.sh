@@ -10,14 +10,17 @@
 #    one for the master's own address reaches the master's stack, no
 #    slave; the counter rises by one per copy kept back, exactly;
 #  - gratuitous requests (sender = target) and broadcast replies reach
-#    every slave, uncounted;
-#  - a probe (sender 0.0.0.0) reaches the owner of its target, or none;
+#    every slave, uncounted; each slave's stack processes the gratuitous
+#    request (a stale neighbour entry takes the sender's MAC);
+#  - a probe (sender 0.0.0.0) reaches the owner of its target, whose
+#    answer reaches the outside, or none;
 #  - a request whose sender address a slave owns reaches that slave too,
 #    whatever the target (RFC 5227 ongoing conflict detection);
 #  - a slave in promiscuous mode gets every request;
 #  - a request sent by a slave reaches the owner and the wire, no other;
 #  - a slave learning its guest's addresses gets the requests for what it
-#    learned, and those for addresses no slave owns;
+#    learned, and those for addresses no slave owns, not those for another
+#    slave's;
 #  - turned off live (ipvlanctl), every slave gets every request, as with
 #    the in-tree driver; turned on again, it filters again; created off
 #    (IFLA_INFO_DATA of a new slave), the whole port is off;
@@ -26,10 +29,16 @@
 #  - neighbour resolution and ping between slaves and with the outside
 #    work with the filter on, in l2 bridge, private and vepa;
 #  - an IPv6 neighbour solicitation to a slave's solicited-node group
-#    reaches that slave only: the multicast filter does that already (this
-#    case passes with the ARP filter off too).
+#    reaches that slave's IPv6 stack only (Icmp6InNeighborSolicits): the
+#    multicast filter does that already (this case passes with the ARP
+#    filter off too), given a master MAC whose link-local group shares no
+#    filter bucket with it;
+#  - a listener that must get nothing is read once a marker sent after
+#    the case's frames has reached it, not after a fixed delay.
 #
 # The in-tree ipvlan has no ARP filter: skipped (ipvlanctl says so).
+#
+# tests/run: timeout 600
 # shellcheck source=tests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -43,6 +52,11 @@ CTL=$IPVTAP_REPO/tools/ipvlanctl/ipvlanctl
 N=3		# slaves
 REQS=4		# requests per case
 
+# A fixed master MAC (the slaves' too): their IPv6 link-local address,
+# hence its solicited-node group, is known. 33:33:ff:00:aa:01 does not
+# share a multicast filter bucket (mcast.c, 256) with 33:33:ff:00:00:01,
+# the group of s1's 2001:db8::1 the NS case below asks for.
+SETUP_MASTER_MAC=02:00:00:00:aa:01
 setup_l2_topology "$N"
 S1=${NS_S[1]} S2=${NS_S[2]} S3=${NS_S[3]}
 
@@ -80,8 +94,9 @@ def listen(dev, out):
                                 socket.inet_ntoa(data[38:42])))
 
 
-def send(dev, op, sip, tip, count):
-    """COUNT broadcast ARP frames out of DEV, from DEV's MAC."""
+def send(dev, op, sip, tip, count, mark=None):
+    """COUNT broadcast ARP frames out of DEV, from DEV's MAC; then, with
+    MARK, one gratuitous request "1 MARK MARK" (see Markers in the test)."""
     mac = bytes.fromhex(open("/sys/class/net/%s/address" % dev).read()
                         .strip().replace(":", ""))
     arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, int(op)) + mac + \
@@ -89,6 +104,10 @@ def send(dev, op, sip, tip, count):
     s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
     s.bind((dev, 0))
     for _ in range(int(count)):
+        s.send(b"\xff" * 6 + mac + b"\x08\x06" + arp + bytes(18))
+    if mark:
+        arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + mac + \
+            socket.inet_aton(mark) + bytes(6) + socket.inet_aton(mark)
         s.send(b"\xff" * 6 + mac + b"\x08\x06" + arp + bytes(18))
 
 
@@ -178,21 +197,57 @@ until_clock() {
 	done
 }
 
+# Markers: after the frames of a case, the sender sends one gratuitous
+# request "1 MARK MARK" from a fresh MARK (198.18.0.K), which the filter
+# lets reach everyone. It passes through the port's backlog behind the
+# case's frames, so a copy a listener has not got once it has the marker
+# never comes. A sender's own listener never sees what it sends.
+
+# next_mark: set MARK to a new marker address.
+MARKS=0
+next_mark() {
+	MARKS=$((MARKS + 1))
+	MARK=198.18.0.$MARKS
+}
+
+# marked SKIP: every listener but SKIP (0: the outside, i: slave i) has
+# the marker.
+marked() {
+	local i
+
+	for ((i = 0; i <= N; i++)); do
+		[ "$i" -eq "$1" ] || [ "$(seen "$i" 1 "$MARK" "$MARK")" -ge 1 ] ||
+			return 1
+	done
+}
+
+# mark_out END: a marker from the outside; wait until every slave has it.
+mark_out() {
+	next_mark
+	ip netns exec "$NS_OUT" python3 -S "$TMPD/arpf.py" send o0 1 \
+		"$MARK" "$MARK" 1 && until_clock "$1" marked 0
+}
+
 # arp_case NS DEV OP SIP TIP DELTA WANT0..WANTN: send REQS broadcast ARP
 # frames "OP SIP TIP" out of DEV in NS; then arp_filtered must rise by
 # DELTA and listener i (0: the outside, i: slave i) get WANTi of them.
-# Waits for both, then a moment more for extra copies.
+# Waits for both, and for the marker sent after them: a copy that should
+# not come has had its chance.
 arp_case() {
-	local ns=$1 dev=$2 op=$3 sip=$4 tip=$5 delta=$6 base end n rc=0 i
+	local ns=$1 dev=$2 op=$3 sip=$4 tip=$5 delta=$6 base end n rc=0 i me
 
 	shift 6
+	me=0
+	[ "$dev" = o0 ] || me=${dev#s}
+	next_mark
 	base=$(filtered)
 	ip netns exec "$ns" python3 -S "$TMPD/arpf.py" send "$dev" "$op" \
-		"$sip" "$tip" "$REQS" || return 1
+		"$sip" "$tip" "$REQS" "$MARK" || return 1
 	end=$((EPOCHSECONDS + 5 * TIME_SCALE))
 	until_clock "$end" got_is "$op" "$sip" "$tip" "$@"
 	until_clock "$end" filtered_is $((base + delta))
-	sleep 0.3
+	until_clock "$end" marked "$me" ||
+		{ echo "marker $MARK not seen by every listener"; rc=1; }
 	n=$(filtered)
 	printf 'ARP op %s %s -> %s from %s: got out' "$op" "$sip" "$tip" "$dev"
 	for ((i = 0; i <= N; i++)); do
@@ -258,17 +313,41 @@ master_own() {
 check "request for the master's address: its stack answers, no slave gets it" \
 	master_own
 
-check "gratuitous request (sender = target): every slave, not counted" \
+# Each slave's stack processes it: a stale entry for the address takes
+# the sender's MAC.
+gratuitous() {
+	local i rc
+
+	for ((i = 1; i <= N; i++)); do
+		ip -n "${NS_S[i]}" neigh replace "$NET4.77" \
+			lladdr 02:00:00:00:00:77 nud stale dev "s$i" || return 1
+	done
 	from_out 1 "$NET4.77" "$NET4.77" 0 "$R" "$R" "$R"
+	rc=$?
+	for ((i = 1; i <= N; i++)); do
+		neigh_is "${NS_S[i]}" "$NET4.77" "$OUT_MAC" || rc=1
+		ip -n "${NS_S[i]}" neigh del "$NET4.77" dev "s$i"
+	done
+	return "$rc"
+}
+check "gratuitous request: every slave, whose stack updates a stale entry; not counted" \
+	gratuitous
 
 check "reply to the broadcast address: every slave, not counted" \
 	from_out 2 "$NET4.204" "$NET4.1" 0 "$R" "$R" "$R"
 
+# The owner defends its address: its reply (to 0.0.0.0) reaches the
+# outside.
 probes() {
-	from_out 1 0.0.0.0 "$NET4.2" $((2 * R)) 0 "$R" 0 &&
+	local n
+
+	from_out 1 0.0.0.0 "$NET4.2" $((2 * R)) 0 "$R" 0 || return 1
+	n=$(seen 0 2 "$NET4.2" 0.0.0.0)
+	echo "replies from s2 seen outside: $n"
+	[ "$n" -ge 1 ] &&
 		from_out 1 0.0.0.0 "$NET4.98" $((N * R)) 0 0 0
 }
-check "probes (sender 0.0.0.0): to the owner of the target (s2), or none" \
+check "probes (sender 0.0.0.0): to the owner of the target (s2), which answers, or none" \
 	probes
 
 # RFC 5227 2.4: another host asking with s1's address as its sender is a
@@ -300,12 +379,13 @@ learning() {
 	# s3 announces 192.0.2.33 (learned from it): everyone else gets it.
 	arp_case "$S3" s3 1 "$NET4.33" "$NET4.33" 0 "$R" "$R" "$R" 0 &&
 		from_out 1 "$NET4.208" "$NET4.33" $((2 * R)) 0 0 "$R" &&
-		from_out 1 "$NET4.208" "$NET4.95" $((2 * R)) 0 0 "$R"
+		from_out 1 "$NET4.208" "$NET4.95" $((2 * R)) 0 0 "$R" &&
+		from_out 1 "$NET4.208" "$NET4.1" $((2 * R)) "$R" 0 0
 	rc=$?
 	ip netns exec "$S3" "$CTL" set s3 learn off
 	return "$rc"
 }
-check "a learning slave (s3): gets requests for what it learned, and for unowned targets" \
+check "a learning slave (s3): requests for what it learned and for unowned targets, not for s1's" \
 	learning
 
 # ------------------------------------------------------------- off/on
@@ -327,7 +407,7 @@ off_live() {
 		from_out 1 "$NET4.206" "$NET4.1" 0 "$R" "$R" "$R" &&
 		from_out 1 "$NET4.206" "$NET4.97" 0 "$R" "$R" "$R"
 }
-check "arp-filter off live (through s2, for the master): every slave gets every request, none counted" \
+check "arp-filter off live (through s2, for the master): every slave gets all, none counted" \
 	off_live
 
 on_live() {
@@ -348,13 +428,14 @@ refused() {
 check "value 2 refused with an extack message, nothing changed" refused
 
 created_off() {
-	local out
+	local out rc=0
 
 	out=$(ip netns exec "$NS_HOST" python3 -S "$TMPD/arpf.py" link \
 		newlink s4 0 m0) || { echo "$out"; return 1; }
-	ctl show s1 | grep -qx '    arp-filter off' || return 1
-	ip -n "$NS_HOST" link del s4 &&
-		set_arpf "$S1" s1 on
+	ctl show s1 | grep -qx '    arp-filter off' || rc=1
+	ip -n "$NS_HOST" link del s4 || rc=1
+	set_arpf "$S1" s1 on || rc=1
+	return "$rc"
 }
 check "a slave created with arp-filter 0 turns the master's filter off; on again" \
 	created_off
@@ -363,23 +444,33 @@ check "a slave created with arp-filter 0 turns the master's filter off; on again
 
 # Before the traffic below: no neighbour entry of a slave is left to
 # probe another with a solicitation of its own.
+# ns_in I: Icmp6InNeighborSolicits of slave I's namespace.
+ns_in() {
+	ip netns exec "${NS_S[$1]}" awk \
+		"/^Icmp6InNeighborSolicits / { print \$2 }" /proc/net/snmp6
+}
+
+# The neighbour solicitations the slaves' IPv6 stacks received: s1's
+# answer has reached the outside (ndisc6 returned), and a marker sent
+# after it has reached every slave, so any other copy has been counted.
 ns_solicited() {
 	local before=() d i rc=0
 
 	for ((i = 1; i <= N; i++)); do
-		before[i]=$(stat_of "${NS_S[i]}" "s$i" multicast)
+		before[i]=$(ns_in "$i")
 	done
 	ip netns exec "$NS_OUT" ndisc6 -1 -q "$NET6:1" o0 || rc=1
-	sleep 0.5
+	mark_out $((EPOCHSECONDS + 5 * TIME_SCALE)) || rc=1
 	for ((i = 1; i <= N; i++)); do
-		d=$(($(stat_of "${NS_S[i]}" "s$i" multicast) - before[i]))
-		echo "s$i: $d multicast frames"
+		d=$(($(ns_in "$i") - before[i]))
+		echo "s$i: $d neighbour solicitations received"
 		if [ "$i" -eq 1 ]; then
 			[ "$d" -ge 1 ] || rc=1
 		else
 			[ "$d" -eq 0 ] || rc=1
 		fi
 	done
+	[ "$rc" -eq 0 ] || ip -n "$S2" maddr show dev s2
 	return "$rc"
 }
 check "IPv6 NS to s1's solicited-node group: s1 only (multicast filter)" \
