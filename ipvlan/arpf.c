@@ -24,7 +24,7 @@
  *    and another host asking with our address as its sender is exactly the
  *    conflict it must see;
  *  - a slave in promiscuous mode (a sniffer) gets every request;
- *  - when no slave owns the target, slaves learning their guests'
+ *  - when no running slave owns the target, slaves learning their guests'
  *    addresses get the request: their guest may own it, unknown until it
  *    speaks (and then learned from its answer);
  *  - the master's stack keeps its copy of a frame from the wire, and a
@@ -48,8 +48,24 @@
 
 #include "ipvlan.h"
 
+/*
+ * The slave owning @ip if it is running, as the unicast switch sees it
+ * (core.c, ipvl_owner()): a request for the address of a slave that is
+ * down is treated like one no slave owns (the learning slaves get it), as
+ * a unicast frame to it goes to the master's stack.
+ */
+static const struct ipvl_dev *ipvl_arpf_owner(struct ipvl_port *port,
+					      const __be32 *ip)
+{
+	struct ipvl_addr *a = ipvl_addr_lookup(port, ip, false);
+
+	if (!a || !netif_running(a->slave->dev))
+		return NULL;
+	return a->slave;
+}
+
 /* Return: the frame is a broadcast Ethernet frame holding ARP, untagged. */
-static bool ipvl_arpf_is_arp(const struct sk_buff *skb)
+static bool ipvl_arpf_is_bcast_arp(const struct sk_buff *skb)
 {
 	const struct ethhdr *eth = eth_hdr(skb);
 
@@ -73,13 +89,12 @@ void ipvl_arpf_decide(struct ipvl_port *port, const struct sk_buff *skb,
 {
 	unsigned int off = IPVL_SKB_CB(skb)->tx ? ETH_HLEN : 0;
 	struct ipvl_l3hdr h;
-	struct ipvl_addr *a;
 
 	v->active = false;
 	v->owner = NULL;
 	v->sender = NULL;
 	if (!READ_ONCE(port->arp_filter) ||
-	    READ_ONCE(port->mode) != IPVLAN_MODE_L2 || !ipvl_arpf_is_arp(skb))
+	    READ_ONCE(port->mode) != IPVLAN_MODE_L2 || !ipvl_arpf_is_bcast_arp(skb))
 		return;
 	if (!ipvl_parse_l3(skb, off, htons(ETH_P_ARP), &h) ||
 	    h.arp_op != htons(ARPOP_REQUEST))
@@ -87,12 +102,9 @@ void ipvl_arpf_decide(struct ipvl_port *port, const struct sk_buff *skb,
 	if (h.src.ip4 == h.dst.ip4)
 		return;		/* gratuitous: for everyone */
 
-	a = ipvl_addr_lookup(port, &h.dst.ip4, false);
-	v->owner = a ? a->slave : NULL;
+	v->owner = ipvl_arpf_owner(port, &h.dst.ip4);
 	/* RFC 5227 2.4: the sender's owner watches for conflicts. */
-	if (h.src.ip4) {
-		a = ipvl_addr_lookup(port, &h.src.ip4, false);
-		v->sender = a ? a->slave : NULL;
-	}
+	if (h.src.ip4)
+		v->sender = ipvl_arpf_owner(port, &h.src.ip4);
 	v->active = true;
 }

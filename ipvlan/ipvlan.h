@@ -92,9 +92,12 @@ struct ipvl_port {
 	struct work_struct	mc_work;
 	atomic64_t		mc_dropped;	/* frames no slave got, reported */
 
-	/* ARP filter (arpf.c): read once per frame by the work item. */
-	bool			arp_filter;	/* RTNL; read locklessly */
-	atomic64_t		arp_filtered;	/* copies it kept back, reported */
+	/* ARP filter (arpf.c): read once per frame by the work item.
+	 * arp_filter: written under RTNL, read locklessly;
+	 * arp_filtered: the copies it kept back, reported.
+	 */
+	bool			arp_filter;
+	atomic64_t		arp_filtered;
 
 	struct rcu_head		rcu;
 };
@@ -236,9 +239,11 @@ unsigned int ipvl_mc_hash(const u8 *mac);
  * compared, never dereferenced.
  */
 struct ipvl_arpf {
-	bool			active;	/* a request: @owner only, see below */
-	const struct ipvl_dev	*owner;	/* of the target; NULL: no slave */
-	const struct ipvl_dev	*sender; /* of the sender IP; NULL: none */
+	/* a request: for @owner and @sender only, see below */
+	bool			active;
+	/* running owners of the target and sender IPs, or NULL */
+	const struct ipvl_dev	*owner;
+	const struct ipvl_dev	*sender;
 };
 
 /* arpf.c */

@@ -68,7 +68,7 @@ enum {
 	IFLA_IPVLAN_X_LEARN_COUNT,	/* u32, report only: learned now */
 	IFLA_IPVLAN_X_STATS,		/* nest of IPVLAN_X_STATS_*, report only */
 	IFLA_IPVLAN_X_MC_QUEUE_LEN,	/* u32: multicast backlog, 1..65536 */
-	IFLA_IPVLAN_X_ARP_FILTER,	/* u8: 1 ARP filter on (default), 0 off */
+	IFLA_IPVLAN_X_ARP_FILTER,	/* u8: 1 ARP filter on (default) */
 	__IFLA_IPVLAN_X_MAX
 };
 
@@ -84,7 +84,7 @@ enum {
 	IPVLAN_X_STATS_MAC_DROPS,	/* source MAC not the master's */
 	IPVLAN_X_STATS_CAP_DROPS,	/* new source beyond LEARN_MAX */
 	IPVLAN_X_STATS_MC_DROPS,	/* per master: multicast backlog full */
-	IPVLAN_X_STATS_ARP_FILTERED,	/* per master: copies the ARP filter kept */
+	IPVLAN_X_STATS_ARP_FILTERED,	/* per master: copies kept back */
 	__IPVLAN_X_STATS_MAX
 };
 

@@ -2,8 +2,8 @@
 /*
  * ipvlanctl: show and set the extensions of ipvlan/ipvtap links that
  * iproute2 does not know (guest address learning, the multicast backlog,
- * the ARP filter, see include/uapi/ipvlan_ext.h), over raw rtnetlink, and the address
- * table, from generic netlink family "ipvlan".
+ * the ARP filter, see include/uapi/ipvlan_ext.h), over raw rtnetlink,
+ * and the address table, from generic netlink family "ipvlan".
  *
  *   ipvlanctl show [DEV] [--json]
  *   ipvlanctl addrs [DEV]
