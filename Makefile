@@ -57,6 +57,8 @@
 #   QEMU_PARTS="..."     make check: the parts of tests/ipvtap_qemu.sh to run
 #                        (default all; "guestless edges": no nested boots)
 #   TEST_ENV="V=x ..."   make check: environment of tests/run in the guest
+#   IPVLAN_MODPARAMS="arp_filter=0"  parameters of insmod for our ipvlan.ko
+#                        in the guest (check, diffcheck, vm: tools/vm/run)
 #                        (e.g. STRESS_SECONDS=20)
 #   VM_TIMEOUT=SEC       kill the guest after SEC seconds (check: 2700)
 #   make diffcheck       run the tests against the in-tree ipvlan and ours

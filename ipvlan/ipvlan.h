@@ -92,6 +92,13 @@ struct ipvl_port {
 	struct work_struct	mc_work;
 	atomic64_t		mc_dropped;	/* frames no slave got, reported */
 
+	/* ARP filter (arpf.c): read once per frame by the work item.
+	 * arp_filter: written under RTNL, read locklessly;
+	 * arp_filtered: the copies it kept back, reported.
+	 */
+	bool			arp_filter;
+	atomic64_t		arp_filtered;
+
 	struct rcu_head		rcu;
 };
 
@@ -183,6 +190,7 @@ struct ipvl_l3hdr {
 	union ipvl_ip	dst;		/* ARP: target */
 	struct in6_addr	nd_target;	/* valid if nd_type */
 	u8		nd_type;	/* NS or NA (NDISC_*), or 0 */
+	__be16		arp_op;		/* ARPOP_*, 0: not ARP the stack takes */
 	bool		is_v6;
 };
 
@@ -224,6 +232,40 @@ void ipvl_mc_enqueue(struct ipvl_port *port, struct sk_buff *skb, u64 src_id,
 void ipvl_mc_work(struct work_struct *work);
 void ipvl_mc_filter_sync(struct ipvl_dev *slave);
 unsigned int ipvl_mc_hash(const u8 *mac);
+
+/*
+ * What the ARP filter decided for one queued broadcast frame. Lives on the
+ * work item's stack for one walk over the slaves, under RCU: @owner is
+ * compared, never dereferenced.
+ */
+struct ipvl_arpf {
+	/* a request: for @owner and @sender only, see below */
+	bool			active;
+	/* running owners of the target and sender IPs, or NULL */
+	const struct ipvl_dev	*owner;
+	const struct ipvl_dev	*sender;
+};
+
+/* arpf.c */
+void ipvl_arpf_decide(struct ipvl_port *port, const struct sk_buff *skb,
+		      struct ipvl_arpf *v);
+
+/*
+ * True if the filter keeps the frame of @v from @slave, a running slave
+ * whose multicast filter takes it. The owners of the target and of the
+ * sender address get it (RFC 5227). A slave in promiscuous mode (a sniffer)
+ * gets everything; when no slave owns the target, the slaves that learn
+ * their guests' addresses get it too: the guest may own it, unknown yet.
+ */
+static inline bool ipvl_arpf_skip(const struct ipvl_arpf *v,
+				  const struct ipvl_dev *slave)
+{
+	if (!v->active || slave == v->owner || slave == v->sender)
+		return false;
+	if (slave->dev->flags & IFF_PROMISC)
+		return false;
+	return v->owner || !READ_ONCE(slave->learn);
+}
 
 /* learn.c */
 bool ipvl_learn_tx(struct ipvl_dev *slave, struct sk_buff *skb);

@@ -8,7 +8,9 @@
  * IPVLAN_X_STATS_MC_DROPS), and a work item hands a clone to every
  * running slave whose multicast filter accepts the destination. Frames sent by a slave skip
  * the sender and then leave through the master. Frames from the wire are
- * clones: the master's own stack keeps the original.
+ * clones: the master's own stack keeps the original. The ARP filter
+ * (arpf.c) looks at each frame once before the walk and may keep it from
+ * the slaves that do not own the target of an ARP request.
  */
 
 #include <linux/etherdevice.h>
@@ -128,8 +130,10 @@ static void ipvl_mc_process(struct ipvl_port *port, struct sk_buff *skb)
 	const struct ipvl_skb_cb *cb = IPVL_SKB_CB(skb);
 	const u8 *dest = eth_hdr(skb)->h_dest;
 	unsigned int bit = ipvl_mc_hash(dest);
+	unsigned int filtered = 0;
 	unsigned int handed = 0;
 	struct ipvl_dev *slave;
+	struct ipvl_arpf arpf;
 	unsigned long since;
 	u8 pkt_type;
 
@@ -139,12 +143,18 @@ static void ipvl_mc_process(struct ipvl_port *port, struct sk_buff *skb)
 	local_bh_disable();
 	since = jiffies;
 	rcu_read_lock();
+	/* Once per frame; it reads the header, never pulls it. */
+	ipvl_arpf_decide(port, skb, &arpf);
 	list_for_each_entry_rcu(slave, &port->slaves, pnode) {
 		if (cb->tx && slave->id == cb->src_id)
 			continue;
 		if (!(slave->dev->flags & IFF_UP) ||
 		    !test_bit(bit, slave->mc_filter))
 			continue;
+		if (ipvl_arpf_skip(&arpf, slave)) {
+			filtered++;
+			continue;
+		}
 		ipvl_mc_deliver(skb, slave, pkt_type);
 		/* A broadcast to thousands of slaves is a long walk: keep
 		 * BHs off for about a tick at most, then let pending
@@ -160,6 +170,8 @@ static void ipvl_mc_process(struct ipvl_port *port, struct sk_buff *skb)
 	}
 	rcu_read_unlock();
 	local_bh_enable();
+	if (filtered)
+		atomic64_add(filtered, &port->arp_filtered);
 
 	if (cb->tx) {
 		/* Sent by a slave: now it goes out to the wire. */

@@ -44,6 +44,7 @@ static const struct nla_policy ipvl_nl_policy[IFLA_IPVLAN_X_MAX + 1] = {
 	},
 	[IFLA_IPVLAN_X_MC_QUEUE_LEN] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &ipvl_mc_queue_len_range),
+	[IFLA_IPVLAN_X_ARP_FILTER] = NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 static int ipvl_nl_validate(struct nlattr *tb[], struct nlattr *data[],
@@ -75,8 +76,8 @@ static int ipvl_nl_validate(struct nlattr *tb[], struct nlattr *data[],
 }
 
 /*
- * Mode, flags and the multicast backlog are per master: the latest
- * request wins for all slaves. RTNL held.
+ * Mode, flags, the multicast backlog and the ARP filter are per master:
+ * the latest request wins for all slaves. RTNL held.
  */
 static int ipvl_nl_apply(struct ipvl_port *port, struct nlattr *data[],
 			 u16 def_mode, struct netlink_ext_ack *extack)
@@ -95,6 +96,9 @@ static int ipvl_nl_apply(struct ipvl_port *port, struct nlattr *data[],
 	if (data && data[IFLA_IPVLAN_X_MC_QUEUE_LEN])
 		WRITE_ONCE(port->mc_queue_len,
 			   nla_get_u32(data[IFLA_IPVLAN_X_MC_QUEUE_LEN]));
+	if (data && data[IFLA_IPVLAN_X_ARP_FILTER])
+		WRITE_ONCE(port->arp_filter,
+			   nla_get_u8(data[IFLA_IPVLAN_X_ARP_FILTER]));
 	return 0;
 }
 
@@ -262,8 +266,9 @@ static size_t ipvl_nl_get_size(const struct net_device *dev)
 	       nla_total_size(sizeof(u32)) +	/* IFLA_IPVLAN_X_LEARN_TIMEOUT */
 	       nla_total_size(sizeof(u32)) +	/* IFLA_IPVLAN_X_LEARN_COUNT */
 	       nla_total_size(sizeof(u32)) +	/* IFLA_IPVLAN_X_MC_QUEUE_LEN */
+	       nla_total_size(sizeof(u8)) +	/* IFLA_IPVLAN_X_ARP_FILTER */
 	       nla_total_size(0) +		/* IFLA_IPVLAN_X_STATS */
-	       6 * nla_total_size_64bit(sizeof(u64));
+	       7 * nla_total_size_64bit(sizeof(u64));
 }
 
 static int ipvl_nl_fill_stats(struct sk_buff *skb, struct ipvl_dev *slave)
@@ -290,6 +295,9 @@ static int ipvl_nl_fill_stats(struct sk_buff *skb, struct ipvl_dev *slave)
 			      IPVLAN_X_STATS_PAD) ||
 	    nla_put_u64_64bit(skb, IPVLAN_X_STATS_MC_DROPS,
 			      atomic64_read(&port->mc_dropped),
+			      IPVLAN_X_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, IPVLAN_X_STATS_ARP_FILTERED,
+			      atomic64_read(&port->arp_filtered),
 			      IPVLAN_X_STATS_PAD)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
@@ -313,7 +321,9 @@ static int ipvl_nl_fill_info(struct sk_buff *skb, const struct net_device *dev)
 	    nla_put_u32(skb, IFLA_IPVLAN_X_LEARN_COUNT,
 			READ_ONCE(slave->n_learned)) ||
 	    nla_put_u32(skb, IFLA_IPVLAN_X_MC_QUEUE_LEN,
-			READ_ONCE(port->mc_queue_len)))
+			READ_ONCE(port->mc_queue_len)) ||
+	    nla_put_u8(skb, IFLA_IPVLAN_X_ARP_FILTER,
+		       READ_ONCE(port->arp_filter)))
 		return -EMSGSIZE;
 	return ipvl_nl_fill_stats(skb, slave);
 }

@@ -9,7 +9,11 @@
  *    the rx handler sees frames before skb_share_check(), so they may be
  *    shared and must not change;
  *  - ARP counts only for Ethernet/IPv4 (hln 6, pln 4, pro IPv4) with its
- *    whole body present;
+ *    whole body present; its opcode is reported only if its hardware type
+ *    is one the IPv4 stack takes on Ethernet (arp_process(): ARPHRD_ETHER
+ *    or ARPHRD_IEEE802), 0 otherwise. The switch does not check the
+ *    hardware type, as the in-tree driver does not; the ARP filter
+ *    (arpf.c) acts only on a frame with an opcode;
  *  - IPv4 needs version 4 and ihl >= 5 (options are never read);
  *  - IPv6 needs version 6. A neighbour solicitation or advertisement is
  *    recognised only as ICMPv6 right after the fixed header, with its
@@ -51,6 +55,9 @@ static bool ipvl_parse_arp(const struct sk_buff *skb, unsigned int off,
 				  &_body);
 	if (!body)
 		return false;
+	if (arp->ar_hrd == htons(ARPHRD_ETHER) ||
+	    arp->ar_hrd == htons(ARPHRD_IEEE802))
+		h->arp_op = arp->ar_op;
 	memcpy(&h->src.ip4, body->sip, sizeof(h->src.ip4));
 	memcpy(&h->dst.ip4, body->tip, sizeof(h->dst.ip4));
 	h->is_v6 = false;
@@ -111,6 +118,7 @@ bool ipvl_parse_l3(const struct sk_buff *skb, unsigned int off, __be16 proto,
 		   struct ipvl_l3hdr *h)
 {
 	h->nd_type = 0;
+	h->arp_op = 0;
 	switch (proto) {
 	case htons(ETH_P_ARP):
 		return ipvl_parse_arp(skb, off, h);

@@ -8,11 +8,23 @@
  */
 
 #include <linux/etherdevice.h>
+#include <linux/module.h>
 #include <linux/rtnetlink.h>
 #include <net/rtnetlink.h>
 
 #include "ipvlan.h"
 #include "uapi/ipvlan_ext.h"
+
+/*
+ * The ARP filter of a port when it is created (arpf.c): on unless the
+ * module is loaded with arp_filter=0. Read-only once loaded; a port's own
+ * setting changes with IFLA_IPVLAN_X_ARP_FILTER (ipvlanctl set DEV
+ * arp-filter on|off).
+ */
+static bool arp_filter = true;
+module_param(arp_filter, bool, 0444);
+MODULE_PARM_DESC(arp_filter,
+		 "ARP filter of new ports in mode l2 (default: on)");
 
 struct ipvl_port *ipvl_port_get_rtnl(const struct net_device *dev)
 {
@@ -44,6 +56,7 @@ static struct ipvl_port *ipvl_port_create(struct net_device *master,
 		INIT_HLIST_HEAD(&port->addr_hash[i]);
 	skb_queue_head_init(&port->backlog);
 	port->mc_queue_len = IPVLAN_X_MC_QUEUE_LEN_DEFAULT;
+	port->arp_filter = arp_filter;
 	INIT_WORK(&port->mc_work, ipvl_mc_work);
 
 	err = netdev_rx_handler_register(master, ipvl_handle_frame, port);

@@ -482,6 +482,10 @@ setup_master() {
 	ns_create "NS_OUT:out${1:-}" "NS_HOST:host${1:-}"
 	ip -n "$NS_HOST" link add m0 type veth peer name o0 netns "$NS_OUT" ||
 		ktap_bail "cannot create the veth master"
+	# SETUP_MASTER_MAC: a fixed MAC for m0 (before any slave takes it).
+	[ -z "${SETUP_MASTER_MAC:-}" ] ||
+		ip -n "$NS_HOST" link set m0 address "$SETUP_MASTER_MAC" ||
+		ktap_bail "cannot set m0's MAC to $SETUP_MASTER_MAC"
 	ip -n "$NS_HOST" link set m0 up
 	ip -n "$NS_OUT" link set o0 up
 	ip -n "$NS_OUT" addr add "$OUT4/24" dev o0

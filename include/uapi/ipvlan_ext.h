@@ -39,6 +39,23 @@
  * copies them to the slaves; frames that find it full are dropped and
  * counted in IPVLAN_X_STATS_MC_DROPS (also per master, so every slave of
  * a master reports the same value).
+ *
+ * ARP filter (IFLA_IPVLAN_X_ARP_FILTER, per master like mode and flags;
+ * default on): in mode l2, a broadcast ARP request (Ethernet/IPv4, no VLAN
+ * tag in the frame) from the wire or from a slave is handed only to the
+ * slave that owns its target address (configured or learned) and to the
+ * slave that owns its sender address (RFC 5227: ongoing conflict
+ * detection must see another host use its address), or to none if no
+ * slave owns either; a request for an address nobody owns still goes to
+ * the slaves that learn guest addresses, whose guest may own it unknown to
+ * the host. Probes (sender 0.0.0.0) are requests like any other.
+ * Gratuitous ARP and announcements (sender = target), replies, other ARP
+ * and malformed frames go to every slave as before, and so does everything
+ * for a slave in promiscuous mode. The master's own stack keeps its copy
+ * of a frame from the wire, and a request sent by a slave still leaves
+ * through the master. Every copy a slave does not get because of the
+ * filter is counted in IPVLAN_X_STATS_ARP_FILTERED (per master). With the
+ * filter off, every slave gets every broadcast, as with the in-tree driver.
  */
 #ifndef _UAPI_IPVLAN_EXT_H
 #define _UAPI_IPVLAN_EXT_H
@@ -51,6 +68,7 @@ enum {
 	IFLA_IPVLAN_X_LEARN_COUNT,	/* u32, report only: learned now */
 	IFLA_IPVLAN_X_STATS,		/* nest of IPVLAN_X_STATS_*, report only */
 	IFLA_IPVLAN_X_MC_QUEUE_LEN,	/* u32: multicast backlog, 1..65536 */
+	IFLA_IPVLAN_X_ARP_FILTER,	/* u8: 1 ARP filter on (default) */
 	__IFLA_IPVLAN_X_MAX
 };
 
@@ -66,6 +84,7 @@ enum {
 	IPVLAN_X_STATS_MAC_DROPS,	/* source MAC not the master's */
 	IPVLAN_X_STATS_CAP_DROPS,	/* new source beyond LEARN_MAX */
 	IPVLAN_X_STATS_MC_DROPS,	/* per master: multicast backlog full */
+	IPVLAN_X_STATS_ARP_FILTERED,	/* per master: copies kept back */
 	__IPVLAN_X_STATS_MAX
 };
 

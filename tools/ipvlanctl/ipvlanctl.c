@@ -2,13 +2,13 @@
 /*
  * ipvlanctl: show and set the extensions of ipvlan/ipvtap links that
  * iproute2 does not know (guest address learning, the multicast backlog,
- * see include/uapi/ipvlan_ext.h), over raw rtnetlink, and the address
- * table, from generic netlink family "ipvlan".
+ * the ARP filter, see include/uapi/ipvlan_ext.h), over raw rtnetlink,
+ * and the address table, from generic netlink family "ipvlan".
  *
  *   ipvlanctl show [DEV] [--json]
  *   ipvlanctl addrs [DEV]
  *   ipvlanctl set DEV [learn on|off] [learn-max N] [learn-timeout SEC]
- *                     [flush] [mc-queue-len N]
+ *                     [flush] [mc-queue-len N] [arp-filter on|off]
  *   ipvlanctl help
  *
  * Exit status: 0 success, 1 error (the kernel refused, no such device,
@@ -61,6 +61,8 @@ struct link {
 	__u32		count;
 	bool		has_mcq;
 	__u32		mc_queue_len;
+	bool		has_arpf;
+	bool		arp_filter;
 	bool		has_stats;
 	bool		has_stat[IPVLAN_X_STATS_MAX + 1];
 	__u64		stat[IPVLAN_X_STATS_MAX + 1];
@@ -108,6 +110,7 @@ static const char * const stat_names[IPVLAN_X_STATS_MAX + 1] = {
 	[IPVLAN_X_STATS_MAC_DROPS]	= "mac_drops",
 	[IPVLAN_X_STATS_CAP_DROPS]	= "cap_drops",
 	[IPVLAN_X_STATS_MC_DROPS]	= "mc_drops",
+	[IPVLAN_X_STATS_ARP_FILTERED]	= "arp_filtered",
 };
 
 static void *xrealloc(void *p, size_t size)
@@ -349,6 +352,10 @@ static void parse_info_data(struct link *l, const struct rtattr *nest)
 				sizeof(l->count));
 	l->has_mcq = attr_get(tb[IFLA_IPVLAN_X_MC_QUEUE_LEN],
 			      &l->mc_queue_len, sizeof(l->mc_queue_len));
+	if (attr_get(tb[IFLA_IPVLAN_X_ARP_FILTER], &v8, sizeof(v8))) {
+		l->has_arpf = true;
+		l->arp_filter = v8;
+	}
 	if (tb[IFLA_IPVLAN_X_STATS])
 		parse_stats(l, tb[IFLA_IPVLAN_X_STATS]);
 }
@@ -651,6 +658,8 @@ static void print_text(const struct link *l, const struct addr_list *al)
 	}
 	if (l->has_mcq)
 		printf("    mc-queue-len %u\n", l->mc_queue_len);
+	if (l->has_arpf)
+		printf("    arp-filter %s\n", l->arp_filter ? "on" : "off");
 	if (l->has_stats) {
 		printf("    stats");
 		for (i = 0; i <= IPVLAN_X_STATS_MAX; i++) {
@@ -785,6 +794,8 @@ static void print_json(const struct link *l, const struct addr_list *al)
 	json_u32("learn_timeout", l->has_timeout, l->learn_timeout);
 	json_u32("learned", l->has_count, l->count);
 	json_u32("mc_queue_len", l->has_mcq, l->mc_queue_len);
+	json_key("arp_filter");
+	printf("%s", !l->has_arpf ? "null" : l->arp_filter ? "true" : "false");
 	json_key("stats");
 	if (l->has_stats) {
 		bool first = true;
@@ -922,6 +933,7 @@ struct settings {
 	long long	learn_max;	/* -1: unchanged */
 	long long	learn_timeout;	/* -1: unchanged */
 	long long	mc_queue_len;	/* -1: unchanged */
+	int		arp_filter;	/* -1: unchanged */
 	bool		flush;
 };
 
@@ -948,6 +960,7 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 	st->learn_max = -1;
 	st->learn_timeout = -1;
 	st->mc_queue_len = -1;
+	st->arp_filter = -1;
 	st->flush = false;
 	for (i = 0; i < argc; i++) {
 		const char *key = argv[i];
@@ -958,7 +971,8 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 			continue;
 		}
 		if (strcmp(key, "learn") && strcmp(key, "learn-max") &&
-		    strcmp(key, "learn-timeout") && strcmp(key, "mc-queue-len"))
+		    strcmp(key, "learn-timeout") && strcmp(key, "mc-queue-len") &&
+		    strcmp(key, "arp-filter"))
 			return usage_error("set: unknown setting '%s'", key);
 		if (!val)
 			return usage_error("set: '%s' needs a value", key);
@@ -970,6 +984,14 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 				st->learn = 0;
 			else
 				return usage_error("set: learn takes on or off, not '%s'",
+						   val);
+		} else if (!strcmp(key, "arp-filter")) {
+			if (!strcmp(val, "on"))
+				st->arp_filter = 1;
+			else if (!strcmp(val, "off"))
+				st->arp_filter = 0;
+			else
+				return usage_error("set: arp-filter takes on or off, not '%s'",
 						   val);
 		} else if (!strcmp(key, "learn-max")) {
 			st->learn_max = parse_u32(val);
@@ -989,7 +1011,7 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 		}
 	}
 	if (st->learn < 0 && st->learn_max < 0 && st->learn_timeout < 0 &&
-	    st->mc_queue_len < 0 && !st->flush)
+	    st->mc_queue_len < 0 && st->arp_filter < 0 && !st->flush)
 		return usage_error("set: nothing to set");
 	return 0;
 }
@@ -1014,6 +1036,8 @@ static const char *req_attr_name(const struct req *req, long offs)
 		return "flush";
 	case IFLA_IPVLAN_X_MC_QUEUE_LEN:
 		return "mc-queue-len";
+	case IFLA_IPVLAN_X_ARP_FILTER:
+		return "arp-filter";
 	}
 	return NULL;
 }
@@ -1050,6 +1074,14 @@ static int cmd_set(int argc, char **argv)
 		err = 1;
 		goto out;
 	}
+	/* A kernel without it would ignore the attribute silently. */
+	if (st.arp_filter >= 0 && !ll.v[0].has_arpf) {
+		fprintf(stderr,
+			"%s: %s: this kernel's %s has no ARP filter\n",
+			prog, dev, ll.v[0].kind);
+		err = 1;
+		goto out;
+	}
 
 	req_init(&req, RTM_NEWLINK, NLM_F_ACK);
 	req.ifi.ifi_index = ll.v[0].ifindex;
@@ -1073,6 +1105,10 @@ static int cmd_set(int argc, char **argv)
 	if (st.mc_queue_len >= 0) {
 		v32 = st.mc_queue_len;
 		req_put(&req, IFLA_IPVLAN_X_MC_QUEUE_LEN, &v32, sizeof(v32));
+	}
+	if (st.arp_filter >= 0) {
+		v8 = st.arp_filter;
+		req_put(&req, IFLA_IPVLAN_X_ARP_FILTER, &v8, sizeof(v8));
 	}
 	req_nest_end(&req, data);
 	req_nest_end(&req, linkinfo);
@@ -1106,11 +1142,12 @@ static void print_help(FILE *f)
 		"usage: %s show [DEV] [--json]\n"
 		"       %s addrs [DEV]\n"
 		"       %s set DEV [learn on|off] [learn-max N] [learn-timeout SEC]\n"
-		"                  [flush] [mc-queue-len N]\n"
+		"                  [flush] [mc-queue-len N] [arp-filter on|off]\n"
 		"       %s help\n"
 		"\n"
-		"Show or set the guest address learning and the multicast backlog\n"
-		"of ipvlan/ipvtap devices in the current network namespace.\n"
+		"Show or set the guest address learning, the multicast backlog\n"
+		"and the ARP filter of ipvlan/ipvtap devices in the current\n"
+		"network namespace.\n"
 		"\n"
 		"  show            kind, master, mode, flags, learning settings,\n"
 		"                  counters and addresses (origin configured or\n"
@@ -1130,6 +1167,10 @@ static void print_help(FILE *f)
 		"  mc-queue-len N  broadcast/multicast frames waiting for the\n"
 		"                  slaves, for every slave of the master,\n"
 		"                  1..%d (default %d)\n"
+		"  arp-filter on|off\n"
+		"                  mode l2: a broadcast ARP request goes only to\n"
+		"                  the slave owning its target, for every slave\n"
+		"                  of the master (default on)\n"
 		"\n"
 		"Exit status: 0 success, 1 error, 2 usage error.\n",
 		prog, prog, prog, prog, 1, IPVLAN_X_LEARN_MAX_LIMIT,

@@ -20,6 +20,7 @@ log() { echo "vm: $*"; }
 
 # shellcheck source=/dev/null
 . "$IO/config"	# VM_MODE VM_IMPL VM_REPO VM_KVER VM_TIMEOUT VM_MODDIR VM_TTY_SIZE
+		# VM_MODPARAMS
 
 power_off() {
 	sync
@@ -171,7 +172,8 @@ load_modules() {
 	case $VM_IMPL in
 	ours)
 		install_modprobe_guard
-		insmod "$MODS/ipvlan.ko" ||
+		# shellcheck disable=SC2086 # "name=value ..." (IPVLAN_MODPARAMS)
+		insmod "$MODS/ipvlan.ko" ${VM_MODPARAMS:-} ||
 			{ log "insmod ipvlan.ko (from $VM_REPO/ipvlan) failed"; return 1; }
 		# Make sure the loaded ipvlan is this build, not the in-tree one.
 		want=$(modinfo -F srcversion "$MODS/ipvlan.ko" 2>/dev/null)
