@@ -952,6 +952,16 @@ static long long parse_u32(const char *s)
 	return v;
 }
 
+/* "on" 1, "off" 0, anything else -1. */
+static int parse_on_off(const char *s)
+{
+	if (!strcmp(s, "on"))
+		return 1;
+	if (!strcmp(s, "off"))
+		return 0;
+	return -1;
+}
+
 static int parse_settings(int argc, char **argv, struct settings *st)
 {
 	int i;
@@ -977,22 +987,16 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 		if (!val)
 			return usage_error("set: '%s' needs a value", key);
 		i++;
-		if (!strcmp(key, "learn")) {
-			if (!strcmp(val, "on"))
-				st->learn = 1;
-			else if (!strcmp(val, "off"))
-				st->learn = 0;
+		if (!strcmp(key, "learn") || !strcmp(key, "arp-filter")) {
+			int on = parse_on_off(val);
+
+			if (on < 0)
+				return usage_error("set: %s takes on or off, not '%s'",
+						   key, val);
+			if (!strcmp(key, "learn"))
+				st->learn = on;
 			else
-				return usage_error("set: learn takes on or off, not '%s'",
-						   val);
-		} else if (!strcmp(key, "arp-filter")) {
-			if (!strcmp(val, "on"))
-				st->arp_filter = 1;
-			else if (!strcmp(val, "off"))
-				st->arp_filter = 0;
-			else
-				return usage_error("set: arp-filter takes on or off, not '%s'",
-						   val);
+				st->arp_filter = on;
 		} else if (!strcmp(key, "learn-max")) {
 			st->learn_max = parse_u32(val);
 			if (st->learn_max < 0)
