@@ -74,7 +74,7 @@ fi
 [ -n "$OUT" ] || die "--out FILE is needed"
 
 stage=$(mktemp -d "${TMPDIR:-/tmp}/initramfs.XXXXXX")
-trap 'rm -rf "$stage"' EXIT
+trap 'rm -rf "$stage" "$OUT.tmp.$$"' EXIT
 mkdir -p "$stage"/{bin,dev,proc,sys,tmp,newroot,lib/modules}
 cp /bin/busybox "$stage/bin/busybox"
 # The applets tools/vm/init uses (a process per link costs under TCG; an
@@ -95,6 +95,9 @@ while read -r path args; do
 	esac
 	printf '%s %s\n' "$base" "$args" >>"$stage/modules.list"
 done <<<"$list"
+# A temporary of this process's own: two guests booting at once (CI's
+# two streams, a differential check's two runs) may build the same image;
+# each renames a complete one into place.
 (cd "$stage" && find . -print0 | LC_ALL=C sort -z |
-	cpio --null -o -H newc --quiet -R 0:0) | gzip "-$LEVEL" >"$OUT.tmp"
-mv "$OUT.tmp" "$OUT"
+	cpio --null -o -H newc --quiet -R 0:0) | gzip "-$LEVEL" >"$OUT.tmp.$$"
+mv "$OUT.tmp.$$" "$OUT"
