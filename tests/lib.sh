@@ -549,7 +549,8 @@ ipvlan_load() {
 		return
 	fi
 	[ -z "$IPVTAP_MODULES" ] || ko=$IPVTAP_MODULES/ipvlan.ko
-	insmod "$ko" || return 1
+	# shellcheck disable=SC2086 # "name=value ..." (IPVLAN_MODPARAMS)
+	insmod "$ko" ${IPVLAN_MODPARAMS:-} || return 1
 	ipvtap_load
 }
 

@@ -245,7 +245,9 @@ if [ "$rc" -eq 0 ]; then
 	load_modules || rc=1
 fi
 
+# IPVLAN_MODPARAMS: for tests that reload ours (tests/lib.sh, ipvlan_load).
 export IMPL=$VM_IMPL IPVTAP_REPO=$VM_REPO IPVTAP_MODULES=$MODS
+export IPVLAN_MODPARAMS=${VM_MODPARAMS:-}
 cd "$VM_REPO" || rc=1
 
 if [ "$rc" -ne 0 ]; then
