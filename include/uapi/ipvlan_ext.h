@@ -69,6 +69,7 @@ enum {
 	IFLA_IPVLAN_X_STATS,		/* nest of IPVLAN_X_STATS_*, report only */
 	IFLA_IPVLAN_X_MC_QUEUE_LEN,	/* u32: multicast backlog, 1..65536 */
 	IFLA_IPVLAN_X_ARP_FILTER,	/* u8: 1 ARP filter on (default) */
+	IFLA_IPVLAN_X_DEFAULT,		/* u8: 1 this slave is the port's default */
 	__IFLA_IPVLAN_X_MAX
 };
 
@@ -85,6 +86,7 @@ enum {
 	IPVLAN_X_STATS_CAP_DROPS,	/* new source beyond LEARN_MAX */
 	IPVLAN_X_STATS_MC_DROPS,	/* per master: multicast backlog full */
 	IPVLAN_X_STATS_ARP_FILTERED,	/* per master: copies kept back */
+	IPVLAN_X_STATS_DEFAULT_RX,	/* per master: frames to the default slave */
 	__IPVLAN_X_STATS_MAX
 };
 
