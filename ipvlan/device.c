@@ -84,6 +84,7 @@ static void ipvl_uninit(struct net_device *dev)
 
 	ASSERT_RTNL();
 	list_del_rcu(&slave->pnode);
+	ipvl_default_forget(slave);
 	ipvl_learn_stop(slave);
 	ipvl_addr_flush(slave);
 	ida_free(&port->ida, dev->dev_id);

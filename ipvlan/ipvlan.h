@@ -99,6 +99,12 @@ struct ipvl_port {
 	bool			arp_filter;
 	atomic64_t		arp_filtered;
 
+	/* The default slave of the L3 modes (default.c), or NULL: RTNL
+	 * writers, RCU readers; default_rx: frames it got for being it.
+	 */
+	struct ipvl_dev __rcu	*default_slave;
+	atomic64_t		default_rx;
+
 	struct rcu_head		rcu;
 };
 
@@ -265,6 +271,20 @@ static inline bool ipvl_arpf_skip(const struct ipvl_arpf *v,
 	if (slave->dev->flags & IFF_PROMISC)
 		return false;
 	return v->owner || !READ_ONCE(slave->learn);
+}
+
+/* default.c */
+int ipvl_default_set(struct ipvl_dev *slave, bool on,
+		     struct netlink_ext_ack *extack);
+void ipvl_default_forget(struct ipvl_dev *slave);
+bool ipvl_default_master_takes(struct ipvl_port *port, const union ipvl_ip *ip,
+			       bool is_v6);
+void ipvl_default_rx_mc(struct ipvl_port *port, struct ipvl_dev *slave,
+			struct sk_buff *skb);
+
+static inline bool ipvl_is_default(const struct ipvl_dev *slave)
+{
+	return rcu_access_pointer(slave->port->default_slave) == slave;
 }
 
 /* learn.c */

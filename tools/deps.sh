@@ -17,6 +17,7 @@ PACKAGES=(
 	coreutils util-linux
 	# tools used by tests and the demo inside the guest
 	iproute2 iputils-ping iperf3 ethtool procps ndisc6 python3 nftables
+	dnsmasq-base
 	# make interop (and tests/interop_*.sh in make check): the clients
 	# users drive ipvlan with; docker.io brings containerd and runc
 	containernetworking-plugins systemd docker.io jq
