@@ -490,8 +490,11 @@ arp = bytes.fromhex("0001080006040001") + src + socket.inet_aton("198.51.100.1")
 f = b"\xff" * 6 + src + b"\x08\x06" + arp + bytes(18)
 for _ in range(n):
     s.send(f)' "$1" || { tc -n "$NS" qdisc del dev p0 root; return 1; }
-	tc -n "$NS" qdisc change dev p0 root plug release_indefinite &&
-		wait_for 10 qdisc_empty p0 || { tc -n "$NS" qdisc del dev p0 root; return 1; }
+	if ! tc -n "$NS" qdisc change dev p0 root plug release_indefinite ||
+		! wait_for 10 qdisc_empty p0; then
+		tc -n "$NS" qdisc del dev p0 root
+		return 1
+	fi
 	# Out of the qdisc is not yet through the receive softirq.
 	sleep 1
 	tc -n "$NS" qdisc del dev p0 root
