@@ -24,6 +24,14 @@
  *    and another host asking with our address as its sender is exactly the
  *    conflict it must see;
  *  - a slave in promiscuous mode (a sniffer) gets every request;
+ *  - an IPv6 neighbour solicitation to a solicited-node group (33:33:ff,
+ *    untagged) whose target a slave owns goes to that slave only: the
+ *    multicast filter of most slaves keeps it out already, not that of a
+ *    slave learning its guest's addresses, which takes every multicast.
+ *    One whose target no slave owns goes where the multicast filters let
+ *    it, as before. Solicitations take the walk, never the walk-free path
+ *    below: what the other slaves' filters would have let through is only
+ *    known by asking each;
  *  - when no running slave owns the target, slaves learning their guests'
  *    addresses get the request: their guest may own it, unknown until it
  *    speaks (and then learned from its answer);
@@ -48,6 +56,7 @@
 #include <linux/etherdevice.h>
 #include <linux/if_arp.h>
 #include <linux/if_vlan.h>
+#include <net/ndisc.h>
 
 #include "ipvlan.h"
 
@@ -65,6 +74,46 @@ static struct ipvl_dev *ipvl_arpf_owner(struct ipvl_port *port,
 	if (!a || !netif_running(a->slave->dev))
 		return NULL;
 	return a->slave;
+}
+
+/* The running slave owning IPv6 address @ip6, or NULL (as above). */
+static struct ipvl_dev *ipvl_arpf_owner6(struct ipvl_port *port,
+					 const struct in6_addr *ip6)
+{
+	struct ipvl_addr *a = ipvl_addr_lookup(port, ip6, true);
+
+	if (!a || !netif_running(a->slave->dev))
+		return NULL;
+	return a->slave;
+}
+
+/* Return: the frame goes to an IPv6 solicited-node group, untagged. */
+static bool ipvl_arpf_is_snm(const struct sk_buff *skb)
+{
+	const struct ethhdr *eth = eth_hdr(skb);
+
+	return eth->h_dest[0] == 0x33 && eth->h_dest[1] == 0x33 &&
+	       eth->h_dest[2] == 0xff && eth->h_proto == htons(ETH_P_IPV6) &&
+	       !skb_vlan_tag_present(skb);
+}
+
+/*
+ * A neighbour solicitation for a target a slave owns: for that slave. The
+ * sender's owner is not involved (IPv6 has no RFC 5227 watch), and no
+ * walk-free path (@v->walk).
+ */
+static void ipvl_arpf_decide_ns(struct ipvl_port *port,
+				const struct sk_buff *skb, unsigned int off,
+				struct ipvl_arpf *v)
+{
+	struct ipvl_l3hdr h;
+
+	if (!ipvl_parse_l3(skb, off, htons(ETH_P_IPV6), &h) ||
+	    h.nd_type != NDISC_NEIGHBOUR_SOLICITATION)
+		return;
+	v->owner = ipvl_arpf_owner6(port, &h.nd_target);
+	v->active = !!v->owner;
+	v->walk = true;
 }
 
 /* Return: the frame is a broadcast Ethernet frame holding ARP, untagged. */
@@ -94,10 +143,17 @@ void ipvl_arpf_decide(struct ipvl_port *port, const struct sk_buff *skb,
 	struct ipvl_l3hdr h;
 
 	v->active = false;
+	v->walk = false;
 	v->owner = NULL;
 	v->sender = NULL;
 	if (!READ_ONCE(port->arp_filter) ||
-	    READ_ONCE(port->mode) != IPVLAN_MODE_L2 || !ipvl_arpf_is_bcast_arp(skb))
+	    READ_ONCE(port->mode) != IPVLAN_MODE_L2)
+		return;
+	if (ipvl_arpf_is_snm(skb)) {
+		ipvl_arpf_decide_ns(port, skb, off, v);
+		return;
+	}
+	if (!ipvl_arpf_is_bcast_arp(skb))
 		return;
 	if (!ipvl_parse_l3(skb, off, htons(ETH_P_ARP), &h) ||
 	    h.arp_op != htons(ARPOP_REQUEST))

@@ -254,6 +254,8 @@ unsigned int ipvl_mc_hash(const u8 *mac);
 struct ipvl_arpf {
 	/* a request: for @owner and @sender only, see below */
 	bool			active;
+	/* a neighbour solicitation: only through the walk */
+	bool			walk;
 	/* running owners of the target and sender IPs, or NULL */
 	struct ipvl_dev		*owner;
 	struct ipvl_dev		*sender;

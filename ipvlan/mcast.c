@@ -121,7 +121,7 @@ static bool ipvl_mc_arpf_fast(struct ipvl_port *port, struct sk_buff *skb)
 	if (READ_ONCE(port->n_wild))
 		return false;
 	ipvl_arpf_decide(port, skb, &v);
-	if (!v.active)
+	if (!v.active || v.walk)
 		return false;
 
 	bit = ipvl_mc_hash(eth_hdr(skb)->h_dest);

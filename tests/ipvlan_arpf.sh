@@ -33,6 +33,10 @@
 #    multicast filter does that already (this case passes with the ARP
 #    filter off too), given a master MAC whose link-local group shares no
 #    filter bucket with it;
+#  - a slave learning its guest's addresses, whose multicast filter takes
+#    every group, gets no solicitation for another slave's address (the
+#    filter does that: counted by a packet socket on it), and still gets
+#    one for an address no slave owns;
 #  - a listener that must get nothing is read once a marker sent after
 #    the case's frames has reached it, not after a fixed delay.
 #
@@ -64,7 +68,7 @@ if ! ip netns exec "$S1" "$CTL" show s1 | grep -q '^    arp-filter '; then
 	ktap_skip_all "the loaded ipvlan ($IMPL) has no ARP filter"
 fi
 
-ktap_plan 19
+ktap_plan 20
 
 TMPD=$(mktemp -d)
 defer "rm -rf '$TMPD'"
@@ -475,6 +479,42 @@ ns_solicited() {
 }
 check "IPv6 NS to s1's solicited-node group: s1 only (multicast filter)" \
 	ns_solicited
+
+# ns_listen I FILE: one line (the target) per neighbour solicitation slave
+# s<I> receives, counted by a packet socket, after "ready".
+ns_listen() {
+	ip netns exec "${NS_S[$1]}" python3 -S -c '
+import socket, sys
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86dd))
+s.bind((sys.argv[1], 0))
+f = open(sys.argv[2], "a", buffering=1)
+f.write("ready\n")
+while True:
+    d, a = s.recvfrom(2048)
+    if a[2] != 4 and len(d) >= 78 and d[20] == 58 and d[54] == 135:
+        f.write(socket.inet_ntop(socket.AF_INET6, d[62:78]) + "\n")' "s$1" "$2"
+}
+
+learning_ns() {
+	local f=$TMPD/ns3.lis n1 n95 rc=0
+
+	: >"$f"
+	ip netns exec "$S3" "$CTL" set s3 learn on || return 1
+	bg "$TMPD/ns3.log" ns_listen 3 "$f"
+	wait_for 10 grep -q '^ready' "$f" || rc=1
+	ip netns exec "$NS_OUT" ndisc6 -1 -q "$NET6:1" o0 >/dev/null || rc=1
+	# Nobody answers this one.
+	ip netns exec "$NS_OUT" ndisc6 -1 -q -r 1 -w 500 "$NET6:95" o0 >/dev/null
+	sleep $((2 * TIME_SCALE))
+	n1=$(grep -cx "$NET6:1" "$f")
+	n95=$(grep -cx "$NET6:95" "$f")
+	echo "s3 (learning) got $n1 solicitations for s1's $NET6:1, $n95 for the unowned $NET6:95"
+	ip netns exec "$S3" "$CTL" set s3 learn off
+	bg_kill "$BGPID"
+	[ "$rc" -eq 0 ] && [ "$n1" -eq 0 ] && [ "$n95" -ge 1 ]
+}
+check "IPv6 NS: a learning slave (s3) gets none for s1's address, one for an unowned address" \
+	learning_ns
 
 # --------------------------------------------------------- traffic
 

@@ -51,7 +51,11 @@
  * the host. Probes (sender 0.0.0.0) are requests like any other.
  * Gratuitous ARP and announcements (sender = target), replies, other ARP
  * and malformed frames go to every slave as before, and so does everything
- * for a slave in promiscuous mode. The master's own stack keeps its copy
+ * for a slave in promiscuous mode. An IPv6 neighbour solicitation to a
+ * solicited-node group whose target a slave owns goes to that slave only
+ * (also not to the slaves that learn, whose multicast filter takes every
+ * group); one for an address nobody owns goes as the multicast filters
+ * let it. The master's own stack keeps its copy
  * of a frame from the wire, and a request sent by a slave still leaves
  * through the master. Every copy a slave does not get because of the
  * filter is counted in IPVLAN_X_STATS_ARP_FILTERED (per master). With the
