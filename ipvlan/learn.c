@@ -165,7 +165,8 @@ bool ipvl_learn_tx(struct ipvl_dev *slave, struct sk_buff *skb)
 		if (!ipvl_learn_one(slave, &s.a[i], s.is_v6))
 			return false;
 	}
-	return true;
+	/* A DHCP transaction its guest starts (dhcp.c). */
+	return ipvl_dhcp_tx(slave, skb);
 }
 
 /* Age work: forget idle learned addresses, rerun while some are left. */

@@ -268,7 +268,8 @@ static size_t ipvl_nl_get_size(const struct net_device *dev)
 	       nla_total_size(sizeof(u32)) +	/* IFLA_IPVLAN_X_MC_QUEUE_LEN */
 	       nla_total_size(sizeof(u8)) +	/* IFLA_IPVLAN_X_ARP_FILTER */
 	       nla_total_size(0) +		/* IFLA_IPVLAN_X_STATS */
-	       7 * nla_total_size_64bit(sizeof(u64));
+	       7 * nla_total_size_64bit(sizeof(u64)) +
+	       ipvl_dhcp_stats_size();
 }
 
 static int ipvl_nl_fill_stats(struct sk_buff *skb, struct ipvl_dev *slave)
@@ -298,7 +299,8 @@ static int ipvl_nl_fill_stats(struct sk_buff *skb, struct ipvl_dev *slave)
 			      IPVLAN_X_STATS_PAD) ||
 	    nla_put_u64_64bit(skb, IPVLAN_X_STATS_ARP_FILTERED,
 			      atomic64_read(&port->arp_filtered),
-			      IPVLAN_X_STATS_PAD)) {
+			      IPVLAN_X_STATS_PAD) ||
+	    ipvl_dhcp_fill_stats(skb, slave)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
