@@ -478,8 +478,8 @@ unmatched:
 	return NULL;
 }
 
-/* @slave is going away (RTNL): its transactions end with it. */
-void ipvl_dhcp_slave_gone(struct ipvl_dev *slave)
+/* @slave stops learning or goes away (RTNL): its transactions end. */
+void ipvl_dhcp_forget(struct ipvl_dev *slave)
 {
 	struct ipvl_dhcp_table *t = &slave->port->dhcp;
 	unsigned int i;

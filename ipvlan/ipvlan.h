@@ -314,7 +314,7 @@ void ipvl_learn_set(struct ipvl_dev *slave, bool on);
 bool ipvl_dhcp_tx(struct ipvl_dev *slave, const struct sk_buff *skb);
 struct ipvl_dev *ipvl_dhcp_rx(struct ipvl_port *port,
 			      const struct sk_buff *skb);
-void ipvl_dhcp_slave_gone(struct ipvl_dev *slave);
+void ipvl_dhcp_forget(struct ipvl_dev *slave);
 void ipvl_dhcp_port_init(struct ipvl_port *port);
 size_t ipvl_dhcp_stats_size(void);
 int ipvl_dhcp_fill_stats(struct sk_buff *skb, const struct ipvl_dev *slave);

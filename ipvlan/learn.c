@@ -209,8 +209,10 @@ void ipvl_learn_set(struct ipvl_dev *slave, bool on)
 	WRITE_ONCE(slave->learn, on);
 	if (dev->flags & IFF_UP)
 		dev_set_allmulti(slave->master, on ? 1 : -1);
-	if (!on)
+	if (!on) {
 		ipvl_addr_flush_learned(slave);
+		ipvl_dhcp_forget(slave);
+	}
 	netif_addr_lock_bh(dev);
 	ipvl_mc_filter_sync(slave);
 	netif_addr_unlock_bh(dev);
