@@ -181,20 +181,25 @@ s.bind((sys.argv[1], 0))
 s.send(bytes.fromhex(sys.argv[2]))' "$2" "$3"
 }
 
-# dhcp_frame DST_MAC SRC_MAC SRC_IP DST_IP SPORT DPORT OP XID TYPE [UDP_LEN_EXTRA]:
+# dhcp_frame DST_MAC SRC_MAC SRC_IP DST_IP SPORT DPORT OP XID TYPE [UDP_LEN_EXTRA [CID]]:
 # an Ethernet/IPv4/UDP DHCP frame in hex, chaddr the master's MAC;
-# UDP_LEN_EXTRA makes the UDP length claim more than the packet holds.
+# UDP_LEN_EXTRA makes the UDP length claim more than the packet holds;
+# CID (hex) is sent as option 61.
 dhcp_frame() {
 	python3 -S - "$@" <<'EOF'
 import socket, struct, sys
 dmac, smac, sip, dip, sport, dport, op, xid, typ = sys.argv[1:10]
 extra = int(sys.argv[10]) if len(sys.argv) > 10 else 0
+cid = bytes.fromhex(sys.argv[11]) if len(sys.argv) > 11 else b""
 mac = lambda m: bytes(int(x, 16) for x in m.split(":"))
 bootp = struct.pack("!BBBB4sHH4s4s4s4s", int(op), 1, 6, 0, bytes.fromhex(xid),
                     0, 0, bytes(4), socket.inet_aton("192.0.2.77")
                     if op == "2" else bytes(4), bytes(4), bytes(4))
 bootp += mac(dmac if op == "2" else smac) + bytes(10) + bytes(64 + 128)
-bootp += b"\x63\x82\x53\x63" + bytes([53, 1, int(typ), 255]) + bytes(40)
+bootp += b"\x63\x82\x53\x63" + bytes([53, 1, int(typ)])
+if cid:
+    bootp += bytes([61, len(cid)]) + cid
+bootp += b"\xff" + bytes(40)
 udp = struct.pack("!HHHH", int(sport), int(dport), 8 + len(bootp) + extra, 0) + bootp
 ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0, 0, 64, 17, 0,
                  socket.inet_aton(sip), socket.inet_aton(dip))
@@ -235,7 +240,7 @@ if [ "$IMPL" = in-tree ]; then
 	ktap_finish
 fi
 
-ktap_plan 16
+ktap_plan 20
 
 # ------------------------------------- two guests, no broadcast flag
 
@@ -342,4 +347,51 @@ else
 fi
 
 check "dnsmasq is still serving" kill -0 "$DNSMASQ_PID"
+
+# ------------------------------------------ matching, frame by frame
+
+# Transactions opened by hand-made DISCOVERs from the guests, answered by
+# hand-made OFFERs from the outside; dnsmasq must not answer them too.
+bg_kill "$DNSMASQ_PID"
+
+# discover NS XID [CID]: a DISCOVER (no broadcast flag) from a guest.
+discover() {
+	send_raw "$1" g0 "$(dhcp_frame ff:ff:ff:ff:ff:ff "$MASTER_MAC" 0.0.0.0 \
+		255.255.255.255 68 67 1 "$2" 1 0 ${3:+"$3"})"
+}
+
+# offer XID [CID]: an OFFER from the outside to $NET4.77, unicast.
+offer() {
+	send_raw "$NS_OUT" o0 "$(dhcp_frame "$MASTER_MAC" "$OUT_MAC" "$OUT4" \
+		$NET4.77 67 68 2 "$1" 2 0 ${2:+"$2"})"
+}
+
+# got LABEL XID: guest LABEL's pump passed it a DHCP frame with XID.
+got() {
+	grep -q "xid=$2" "$TMP/pump-$1.log"
+}
+
+discover "$NS_GB" cafe0001
+wait_for 5 stat_at_least vt1 dhcp_tracked 1 >/dev/null
+offer cafe0001
+check "an OFFER for B's pending xid (no client identifier) reaches B, not A" \
+	eval "wait_for 5 got gb cafe0001 && ! got ga cafe0001"
+
+discover "$NS_GB" cafe0002 01aa
+unmatched=$(ctl_stat vt0 dhcp_unmatched)
+offer cafe0002 01bb
+check "an OFFER for B's xid but another client identifier reaches no guest" \
+	eval "wait_for 5 stat_at_least vt0 dhcp_unmatched $((unmatched + 1)) && \
+		! got gb cafe0002 && ! got ga cafe0002"
+
+untracked=$(ctl_stat vt0 dhcp_untracked)
+discover "$NS_GA" cafe0003 01cc
+sleep 1
+discover "$NS_GB" cafe0003 01cc
+check "B cannot take over A's pending transaction (dhcp_untracked)" \
+	wait_for 5 stat_at_least vt1 dhcp_untracked $((untracked + 1))
+offer cafe0003 01cc
+check "... and its OFFER reaches A only" \
+	eval "wait_for 5 got ga cafe0003 && ! got gb cafe0003"
+
 ktap_finish
