@@ -321,9 +321,14 @@ check "... and never reached the wire" eval "! grep -q seen '$TMP/sniff.log'"
 if command -v dhclient >/dev/null 2>&1; then
 	bg_kill "$UDHCPC_A"
 	ip -n "$NS_GA" addr flush dev g0
-	cat >"$TMP/dhclient.sh" <<'EOF'
+	# (dhclient gives its script an environment of its own: the log's
+	# path is written in.)
+	cat >"$TMP/dhclient.sh" <<EOF
 #!/bin/sh
-echo "$reason ${new_ip_address:-}" >>"$DHCP_LOG"
+PATH=/usr/sbin:/usr/bin:/sbin:/bin
+echo "\$reason \${new_ip_address:-}" >>"$TMP/dh.log"
+EOF
+	cat >>"$TMP/dhclient.sh" <<'EOF'
 case $reason in
 BOUND|RENEW|REBIND|REBOOT) ip addr replace "$new_ip_address/24" dev "$interface" ;;
 esac
@@ -333,16 +338,19 @@ EOF
 	# A client identifier of its own, as for any guest sharing a MAC.
 	printf '%s\n' 'timeout 40;' 'retry 5;' \
 		'send dhcp-client-identifier "dhclient-guest-a";' >"$TMP/dh.conf"
-	check "ISC dhclient (no broadcast flag) gets a lease" \
-		timeout 60 ip netns exec "$NS_GA" env DHCP_LOG="$TMP/dh.log" \
-		dhclient -1 -cf "$TMP/dh.conf" -sf "$TMP/dhclient.sh" \
-		-lf "$TMP/dh.leases" -pf "$TMP/dh.pid" g0
-	diag "$(cat "$TMP/dh.log" 2>/dev/null)"
+	timeout 60 ip netns exec "$NS_GA" dhclient -1 -cf "$TMP/dh.conf" \
+		-sf "$TMP/dhclient.sh" -lf "$TMP/dh.leases" -pf "$TMP/dh.pid" g0 \
+		>"$TMP/dh.out" 2>&1
+	D4=$(awk '$1 == "BOUND" { a = $2 } END { print a }' "$TMP/dh.log" 2>/dev/null)
+	check "ISC dhclient (no broadcast flag) gets a lease and pings the outside from it" \
+		eval "[ -n '$D4' ] && ip -n $NS_GA -4 addr show dev g0 | grep -q 'inet $D4/' && \
+			ping_ok $NS_GA $OUT4"
+	[ -n "$D4" ] || diag "$(cat "$TMP/dh.out" "$TMP/dh.log" 2>/dev/null)"
 	if [ -s "$TMP/dh.pid" ]; then
 		kill "$(cat "$TMP/dh.pid")" 2>/dev/null
 	fi
 else
-	skip "ISC dhclient (no broadcast flag) gets a lease" \
+	skip "ISC dhclient (no broadcast flag) gets a lease and pings the outside from it" \
 		"dhclient not installed (Debian package isc-dhcp-client)"
 fi
 
