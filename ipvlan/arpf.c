@@ -31,11 +31,14 @@
  *    request sent by a slave still leaves through the master: the filter
  *    only thins the copies for the slaves (mcast.c).
  *
- * The decision is made once per frame, in the port's work item before it
- * walks the slaves: one look at the header and two lookups in the address
- * table (target and sender); the walk then compares each slave with the
- * two owners. Every copy kept back is counted in port->arp_filtered
- * (IPVLAN_X_STATS_ARP_FILTERED).
+ * The decision is made once per frame: one look at the header and two
+ * lookups in the address table (target and sender). When no slave of the
+ * port is promiscuous or learning (port->n_wild), a filtered request is
+ * handed to its owners at once, where it arrives, without the backlog and
+ * the walk over the slaves (mcast.c): its cost no longer grows with the
+ * number of slaves. Otherwise the port's work item decides before it walks
+ * the slaves and compares each with the two owners. Every copy kept back
+ * is counted in port->arp_filtered (IPVLAN_X_STATS_ARP_FILTERED).
  *
  * Locking: port->arp_filter is written under RTNL (netlink.c) and read
  * here with READ_ONCE(); the owner is found under the caller's RCU read
@@ -54,8 +57,8 @@
  * down is treated like one no slave owns (the learning slaves get it), as
  * a unicast frame to it goes to the master's stack.
  */
-static const struct ipvl_dev *ipvl_arpf_owner(struct ipvl_port *port,
-					      const __be32 *ip)
+static struct ipvl_dev *ipvl_arpf_owner(struct ipvl_port *port,
+					const __be32 *ip)
 {
 	struct ipvl_addr *a = ipvl_addr_lookup(port, ip, false);
 
@@ -80,7 +83,7 @@ static bool ipvl_arpf_is_bcast_arp(const struct sk_buff *skb)
  *	 came from the wire, at the Ethernet header if a slave sent it
  * @v: the verdict, for ipvl_arpf_skip()
  *
- * Called by the work item with BHs off and RCU held. The header is read
+ * Called with BHs off and RCU held. The header is read
  * by the shared parser (parse.c) with skb_header_pointer(): the frame is
  * not pulled, so pointers the caller holds into it stay valid.
  */
@@ -107,4 +110,28 @@ void ipvl_arpf_decide(struct ipvl_port *port, const struct sk_buff *skb,
 	if (h.src.ip4)
 		v->sender = ipvl_arpf_owner(port, &h.src.ip4);
 	v->active = true;
+}
+
+/**
+ * ipvl_arpf_recount - count the port's running and wild slaves again
+ * @port: the port
+ *
+ * Called under RTNL whenever a slave comes or goes, opens or stops, or
+ * changes its promiscuity or learning. Wild slaves (promiscuous or
+ * learning, running or not) keep the walk-free path off for the port.
+ */
+void ipvl_arpf_recount(struct ipvl_port *port)
+{
+	unsigned int running = 0, wild = 0;
+	struct ipvl_dev *slave;
+
+	ASSERT_RTNL();
+	list_for_each_entry(slave, &port->slaves, pnode) {
+		if (netif_running(slave->dev))
+			running++;
+		if ((slave->dev->flags & IFF_PROMISC) || slave->learn)
+			wild++;
+	}
+	WRITE_ONCE(port->n_running, running);
+	WRITE_ONCE(port->n_wild, wild);
 }

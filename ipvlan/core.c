@@ -170,6 +170,38 @@ static rx_handler_result_t ipvl_rx_l2(struct sk_buff **pskb,
 	return RX_HANDLER_PASS;
 }
 
+/*
+ * The L3 modes with a default slave (default.c): it gets a copy of what
+ * the wire broadcasts or multicasts, and the unicast that neither a slave
+ * nor the master's namespace takes. In l3s, unicast a slave owns goes
+ * through the master's stack as without it (l3s.c).
+ */
+static rx_handler_result_t ipvl_rx_default(struct sk_buff **pskb,
+					   struct ipvl_port *port,
+					   struct ipvl_dev *def, bool l3s)
+{
+	struct sk_buff *skb = *pskb;
+	struct ipvl_l3addr ip;
+	struct ipvl_dev *slave;
+
+	if (is_multicast_ether_addr(eth_hdr(skb)->h_dest)) {
+		if (netif_running(def->dev) &&
+		    !ipvl_rx_from_own_slave(port, skb))
+			ipvl_default_rx_mc(port, def, skb);
+		return RX_HANDLER_PASS;
+	}
+	if (!ipvl_l3_addr(skb, 0, skb->protocol, true, &ip))
+		return RX_HANDLER_PASS;
+	slave = ipvl_owner(port, &ip);
+	if (slave)
+		return l3s ? RX_HANDLER_PASS : ipvl_rx_to_slave(pskb, slave);
+	if (!netif_running(def->dev) ||
+	    ipvl_default_master_takes(port, &ip.ip, ip.is_v6))
+		return RX_HANDLER_PASS;
+	atomic64_inc(&port->default_rx);
+	return ipvl_rx_to_slave(pskb, def);
+}
+
 /**
  * ipvl_handle_frame - rx_handler of a master with ipvlan slaves
  * @pskb: the received frame, data at the L3 header
@@ -177,6 +209,7 @@ static rx_handler_result_t ipvl_rx_l2(struct sk_buff **pskb,
 rx_handler_result_t ipvl_handle_frame(struct sk_buff **pskb)
 {
 	struct ipvl_port *port = ipvl_port_get_rcu((*pskb)->dev);
+	struct ipvl_dev *def;
 
 	if (unlikely(!port))
 		return RX_HANDLER_PASS;
@@ -185,8 +218,14 @@ rx_handler_result_t ipvl_handle_frame(struct sk_buff **pskb)
 	case IPVLAN_MODE_L2:
 		return ipvl_rx_l2(pskb, port);
 	case IPVLAN_MODE_L3:
+		def = rcu_dereference(port->default_slave);
+		if (def)
+			return ipvl_rx_default(pskb, port, def, false);
 		return ipvl_rx_unicast(pskb, port);
 	case IPVLAN_MODE_L3S:
+		def = rcu_dereference(port->default_slave);
+		if (def)
+			return ipvl_rx_default(pskb, port, def, true);
 		/* Everything goes through the master's stack: l3s.c. */
 		return RX_HANDLER_PASS;
 	}
@@ -246,6 +285,20 @@ static int ipvl_tx_l2(struct sk_buff *skb, struct ipvl_dev *slave)
 
 	ipvl_cross_ns(skb, port->dev);
 	return dev_queue_xmit(skb);
+}
+
+/*
+ * The default slave of an L3 port sends like an l2 slave, except that its
+ * broadcasts and multicasts go to the wire only: no sibling listens in the
+ * L3 modes.
+ */
+static int ipvl_tx_default(struct sk_buff *skb, struct ipvl_dev *slave)
+{
+	if (is_multicast_ether_addr(eth_hdr(skb)->h_dest)) {
+		ipvl_cross_ns(skb, slave->port->dev);
+		return dev_queue_xmit(skb);
+	}
+	return ipvl_tx_l2(skb, slave);
 }
 
 static int ipvl_tx_route_v4(struct sk_buff *skb, struct net_device *master)
@@ -395,6 +448,8 @@ netdev_tx_t ipvl_start_xmit(struct sk_buff *skb, struct net_device *dev)
 
 	if (READ_ONCE(slave->port->mode) == IPVLAN_MODE_L2)
 		ret = ipvl_tx_l2(skb, slave);
+	else if (ipvl_is_default(slave))
+		ret = ipvl_tx_default(skb, slave);
 	else
 		ret = ipvl_tx_l3(skb, slave);
 out:

@@ -74,6 +74,7 @@ static int ipvl_init(struct net_device *dev)
 	netdev_hold(master, &slave->master_tracker, GFP_KERNEL);
 	port->count++;
 	list_add_tail_rcu(&slave->pnode, &port->slaves);
+	ipvl_arpf_recount(port);
 	return 0;
 }
 
@@ -84,6 +85,7 @@ static void ipvl_uninit(struct net_device *dev)
 
 	ASSERT_RTNL();
 	list_del_rcu(&slave->pnode);
+	ipvl_default_forget(slave);
 	ipvl_learn_stop(slave);
 	ipvl_dhcp_forget(slave);
 	ipvl_addr_flush(slave);
@@ -91,6 +93,8 @@ static void ipvl_uninit(struct net_device *dev)
 	netdev_put(slave->master, &slave->master_tracker);
 	if (--port->count == 0)
 		ipvl_port_destroy(port);
+	else
+		ipvl_arpf_recount(port);
 }
 
 static void ipvl_destructor(struct net_device *dev)
@@ -119,6 +123,8 @@ static int ipvl_open(struct net_device *dev)
 			return err;
 		}
 	}
+	/* Running already (__LINK_STATE_START is set before ndo_open). */
+	ipvl_arpf_recount(slave->port);
 	return 0;
 }
 
@@ -132,6 +138,8 @@ static int ipvl_stop(struct net_device *dev)
 		dev_set_allmulti(slave->master, -1);
 	if (slave->learn)
 		dev_set_allmulti(slave->master, -1);
+	/* No longer running (__LINK_STATE_START is clear by now). */
+	ipvl_arpf_recount(slave->port);
 	return 0;
 }
 
@@ -142,6 +150,8 @@ static void ipvl_change_rx_flags(struct net_device *dev, int change)
 	if ((dev->flags & IFF_UP) && (change & IFF_ALLMULTI))
 		dev_set_allmulti(slave->master,
 				 dev->flags & IFF_ALLMULTI ? 1 : -1);
+	if (change & IFF_PROMISC)
+		ipvl_arpf_recount(slave->port);
 }
 
 static void ipvl_set_rx_mode(struct net_device *dev)

@@ -129,6 +129,19 @@ struct ipvl_port {
 	 */
 	bool			arp_filter;
 	atomic64_t		arp_filtered;
+	/* For its walk-free path: running slaves, and slaves that take
+	 * requests the filter would keep from them (promiscuous or
+	 * learning, up or not). Recounted under RTNL
+	 * (ipvl_arpf_recount()), read locklessly.
+	 */
+	unsigned int		n_running;
+	unsigned int		n_wild;
+
+	/* The default slave of the L3 modes (default.c), or NULL: RTNL
+	 * writers, RCU readers; default_rx: frames it got for being it.
+	 */
+	struct ipvl_dev __rcu	*default_slave;
+	atomic64_t		default_rx;
 
 	/* DHCP for guests (dhcp.c): its own lock. */
 	struct ipvl_dhcp_table	dhcp;
@@ -271,21 +284,22 @@ void ipvl_mc_filter_sync(struct ipvl_dev *slave);
 unsigned int ipvl_mc_hash(const u8 *mac);
 
 /*
- * What the ARP filter decided for one queued broadcast frame. Lives on the
- * work item's stack for one walk over the slaves, under RCU: @owner is
- * compared, never dereferenced.
+ * What the ARP filter decided for one broadcast frame. Lives on the
+ * caller's stack for one walk over the slaves (or one walk-free delivery),
+ * within the RCU read section that found the owners.
  */
 struct ipvl_arpf {
 	/* a request: for @owner and @sender only, see below */
 	bool			active;
 	/* running owners of the target and sender IPs, or NULL */
-	const struct ipvl_dev	*owner;
-	const struct ipvl_dev	*sender;
+	struct ipvl_dev		*owner;
+	struct ipvl_dev		*sender;
 };
 
 /* arpf.c */
 void ipvl_arpf_decide(struct ipvl_port *port, const struct sk_buff *skb,
 		      struct ipvl_arpf *v);
+void ipvl_arpf_recount(struct ipvl_port *port);
 
 /*
  * True if the filter keeps the frame of @v from @slave, a running slave
@@ -302,6 +316,20 @@ static inline bool ipvl_arpf_skip(const struct ipvl_arpf *v,
 	if (slave->dev->flags & IFF_PROMISC)
 		return false;
 	return v->owner || !READ_ONCE(slave->learn);
+}
+
+/* default.c */
+int ipvl_default_set(struct ipvl_dev *slave, bool on,
+		     struct netlink_ext_ack *extack);
+void ipvl_default_forget(struct ipvl_dev *slave);
+bool ipvl_default_master_takes(struct ipvl_port *port, const union ipvl_ip *ip,
+			       bool is_v6);
+void ipvl_default_rx_mc(struct ipvl_port *port, struct ipvl_dev *slave,
+			struct sk_buff *skb);
+
+static inline bool ipvl_is_default(const struct ipvl_dev *slave)
+{
+	return rcu_access_pointer(slave->port->default_slave) == slave;
 }
 
 /* learn.c */

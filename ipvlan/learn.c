@@ -207,6 +207,7 @@ void ipvl_learn_set(struct ipvl_dev *slave, bool on)
 	if (on == slave->learn)
 		return;
 	WRITE_ONCE(slave->learn, on);
+	ipvl_arpf_recount(slave->port);
 	if (dev->flags & IFF_UP)
 		dev_set_allmulti(slave->master, on ? 1 : -1);
 	if (!on) {

@@ -53,43 +53,14 @@ void ipvl_mc_filter_sync(struct ipvl_dev *slave)
 	dev_mc_sync(slave->master, dev);
 }
 
-/**
- * ipvl_mc_enqueue - queue a broadcast/multicast frame for the port's work
- * @port: the master's port
- * @skb: the frame; consumed
- * @src_id: id of the sending slave, 0 for a frame from the wire
- * @tx: sent by a slave (data at the Ethernet header) or received
+/*
+ * Hand a copy of a broadcast/multicast frame to one slave: received here
+ * and now (@now, the work item) or through this CPU's backlog (the ARP
+ * filter's walk-free path, in the receive or transmit path). Called with
+ * BHs off and RCU held.
  */
-void ipvl_mc_enqueue(struct ipvl_port *port, struct sk_buff *skb, u64 src_id,
-		     bool tx)
-{
-	struct ipvl_skb_cb *cb = IPVL_SKB_CB(skb);
-
-	if (tx) {
-		skb_reset_mac_header(skb);
-		if (!net_eq(dev_net(skb->dev), dev_net(port->dev)))
-			skb_scrub_packet(skb, true);
-	}
-	skb->dev = port->dev;
-	cb->src_id = src_id;
-	cb->tx = tx;
-
-	spin_lock(&port->backlog.lock);
-	if (skb_queue_len(&port->backlog) < READ_ONCE(port->mc_queue_len)) {
-		__skb_queue_tail(&port->backlog, skb);
-		spin_unlock(&port->backlog.lock);
-		schedule_work(&port->mc_work);
-		return;
-	}
-	spin_unlock(&port->backlog.lock);
-	atomic64_inc(&port->mc_dropped);
-	dev_core_stats_rx_dropped_inc(port->dev);
-	kfree_skb(skb);
-}
-
-/* Hand one queued frame to one slave. Called with BHs off and RCU held. */
 static void ipvl_mc_deliver(struct sk_buff *skb, struct ipvl_dev *slave,
-			    u8 pkt_type)
+			    u8 pkt_type, bool now)
 {
 	const struct ipvl_skb_cb *cb = IPVL_SKB_CB(skb);
 	unsigned int len = skb->len + (cb->tx ? 0 : ETH_HLEN);
@@ -121,8 +92,96 @@ static void ipvl_mc_deliver(struct sk_buff *skb, struct ipvl_dev *slave,
 	/* Counted as received once handed to the slave's stack, as a NIC
 	 * does; what the stack then drops, it counts itself.
 	 */
-	ipvl_count_rx(slave, len, true, true);
-	netif_receive_skb(nskb);
+	if (now) {
+		ipvl_count_rx(slave, len, true, true);
+		netif_receive_skb(nskb);
+	} else {
+		ipvl_count_rx(slave, len, netif_rx(nskb) == NET_RX_SUCCESS,
+			      true);
+	}
+}
+
+/*
+ * The ARP filter's walk-free path (arpf.c): a broadcast ARP request that
+ * the filter gives to the owners of its target and sender only, on a port
+ * without promiscuous or learning slaves, reaches those owners at once;
+ * the copies the other running slaves would have got are counted from
+ * port->n_running, not found by a walk. Called in the receive or transmit
+ * path, RCU held. Return: true if @skb was consumed.
+ */
+static bool ipvl_mc_arpf_fast(struct ipvl_port *port, struct sk_buff *skb)
+{
+	const struct ipvl_skb_cb *cb = IPVL_SKB_CB(skb);
+	unsigned int bit, handed = 0;
+	struct ipvl_dev *to[2];
+	int others;
+	struct ipvl_arpf v;
+	int i;
+
+	if (READ_ONCE(port->n_wild))
+		return false;
+	ipvl_arpf_decide(port, skb, &v);
+	if (!v.active)
+		return false;
+
+	bit = ipvl_mc_hash(eth_hdr(skb)->h_dest);
+	to[0] = v.owner;
+	to[1] = v.sender != v.owner ? v.sender : NULL;
+	for (i = 0; i < ARRAY_SIZE(to); i++) {
+		if (!to[i] || (cb->tx && to[i]->id == cb->src_id) ||
+		    !test_bit(bit, to[i]->mc_filter))
+			continue;
+		ipvl_mc_deliver(skb, to[i], PACKET_BROADCAST, false);
+		handed++;
+	}
+	/* The sender of a request from a slave gets no copy either way. */
+	others = (int)READ_ONCE(port->n_running) - (cb->tx ? 1 : 0) - handed;
+	if (others > 0)
+		atomic64_add(others, &port->arp_filtered);
+
+	if (cb->tx) {
+		skb->pkt_type = PACKET_BROADCAST;
+		dev_queue_xmit(skb);
+	} else {
+		consume_skb(skb);
+	}
+	return true;
+}
+
+/**
+ * ipvl_mc_enqueue - queue a broadcast/multicast frame for the port's work
+ * @port: the master's port
+ * @skb: the frame; consumed
+ * @src_id: id of the sending slave, 0 for a frame from the wire
+ * @tx: sent by a slave (data at the Ethernet header) or received
+ */
+void ipvl_mc_enqueue(struct ipvl_port *port, struct sk_buff *skb, u64 src_id,
+		     bool tx)
+{
+	struct ipvl_skb_cb *cb = IPVL_SKB_CB(skb);
+
+	if (tx) {
+		skb_reset_mac_header(skb);
+		if (!net_eq(dev_net(skb->dev), dev_net(port->dev)))
+			skb_scrub_packet(skb, true);
+	}
+	skb->dev = port->dev;
+	cb->src_id = src_id;
+	cb->tx = tx;
+	if (ipvl_mc_arpf_fast(port, skb))
+		return;
+
+	spin_lock(&port->backlog.lock);
+	if (skb_queue_len(&port->backlog) < READ_ONCE(port->mc_queue_len)) {
+		__skb_queue_tail(&port->backlog, skb);
+		spin_unlock(&port->backlog.lock);
+		schedule_work(&port->mc_work);
+		return;
+	}
+	spin_unlock(&port->backlog.lock);
+	atomic64_inc(&port->mc_dropped);
+	dev_core_stats_rx_dropped_inc(port->dev);
+	kfree_skb(skb);
 }
 
 static void ipvl_mc_process(struct ipvl_port *port, struct sk_buff *skb)
@@ -155,7 +214,7 @@ static void ipvl_mc_process(struct ipvl_port *port, struct sk_buff *skb)
 			filtered++;
 			continue;
 		}
-		ipvl_mc_deliver(skb, slave, pkt_type);
+		ipvl_mc_deliver(skb, slave, pkt_type, true);
 		/* A broadcast to thousands of slaves is a long walk: keep
 		 * BHs off for about a tick at most, then let pending
 		 * softirqs run. Nothing waits for them here any more (the

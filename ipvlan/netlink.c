@@ -45,6 +45,7 @@ static const struct nla_policy ipvl_nl_policy[IFLA_IPVLAN_X_MAX + 1] = {
 	[IFLA_IPVLAN_X_MC_QUEUE_LEN] =
 		NLA_POLICY_FULL_RANGE(NLA_U32, &ipvl_mc_queue_len_range),
 	[IFLA_IPVLAN_X_ARP_FILTER] = NLA_POLICY_MAX(NLA_U8, 1),
+	[IFLA_IPVLAN_X_DEFAULT]	= NLA_POLICY_MAX(NLA_U8, 1),
 };
 
 static int ipvl_nl_validate(struct nlattr *tb[], struct nlattr *data[],
@@ -88,6 +89,14 @@ static int ipvl_nl_apply(struct ipvl_port *port, struct nlattr *data[],
 	ASSERT_RTNL();
 	if (data && data[IFLA_IPVLAN_MODE])
 		mode = nla_get_u16(data[IFLA_IPVLAN_MODE]);
+	/* Refused before anything changes. */
+	if (data && data[IFLA_IPVLAN_X_DEFAULT] &&
+	    nla_get_u8(data[IFLA_IPVLAN_X_DEFAULT]) &&
+	    mode == IPVLAN_MODE_L2) {
+		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_IPVLAN_X_DEFAULT],
+				    "a default slave exists only in modes l3 and l3s");
+		return -EINVAL;
+	}
 	err = ipvl_port_set_mode(port, mode, extack);
 	if (err)
 		return err;
@@ -102,11 +111,12 @@ static int ipvl_nl_apply(struct ipvl_port *port, struct nlattr *data[],
 	return 0;
 }
 
-/* Per-slave extension settings (learning). RTNL held. */
-static void ipvl_nl_apply_slave(struct ipvl_dev *slave, struct nlattr *data[])
+/* Per-slave extension settings (learning, default slave). RTNL held. */
+static int ipvl_nl_apply_slave(struct ipvl_dev *slave, struct nlattr *data[],
+			       struct netlink_ext_ack *extack)
 {
 	if (!data)
-		return;
+		return 0;
 	if (data[IFLA_IPVLAN_X_LEARN_MAX])
 		WRITE_ONCE(slave->learn_max,
 			   nla_get_u32(data[IFLA_IPVLAN_X_LEARN_MAX]));
@@ -119,6 +129,11 @@ static void ipvl_nl_apply_slave(struct ipvl_dev *slave, struct nlattr *data[])
 		ipvl_learn_set(slave, nla_get_u8(data[IFLA_IPVLAN_X_LEARN]));
 	if (data[IFLA_IPVLAN_X_LEARN_FLUSH])
 		ipvl_addr_flush_learned(slave);
+	if (data[IFLA_IPVLAN_X_DEFAULT])
+		return ipvl_default_set(slave,
+					nla_get_u8(data[IFLA_IPVLAN_X_DEFAULT]),
+					extack);
+	return 0;
 }
 
 static struct net_device *ipvl_nl_master(struct net *net, struct nlattr *tb[],
@@ -207,7 +222,9 @@ int ipvl_nl_newlink(struct net *src_net, struct net_device *dev,
 	err = ipvl_nl_apply(port, data, IPVLAN_MODE_L3, extack);
 	if (err)
 		goto err_unlink;
-	ipvl_nl_apply_slave(slave, data);
+	err = ipvl_nl_apply_slave(slave, data, extack);
+	if (err)
+		goto err_unlink;
 	netif_stacked_transfer_operstate(master, dev);
 	return 0;
 
@@ -253,8 +270,7 @@ static int ipvl_nl_changelink(struct net_device *dev, struct nlattr *tb[],
 	err = ipvl_nl_apply(port, data, port->mode, extack);
 	if (err)
 		return err;
-	ipvl_nl_apply_slave(slave, data);
-	return 0;
+	return ipvl_nl_apply_slave(slave, data, extack);
 }
 
 static size_t ipvl_nl_get_size(const struct net_device *dev)
@@ -267,8 +283,9 @@ static size_t ipvl_nl_get_size(const struct net_device *dev)
 	       nla_total_size(sizeof(u32)) +	/* IFLA_IPVLAN_X_LEARN_COUNT */
 	       nla_total_size(sizeof(u32)) +	/* IFLA_IPVLAN_X_MC_QUEUE_LEN */
 	       nla_total_size(sizeof(u8)) +	/* IFLA_IPVLAN_X_ARP_FILTER */
+	       nla_total_size(sizeof(u8)) +	/* IFLA_IPVLAN_X_DEFAULT */
 	       nla_total_size(0) +		/* IFLA_IPVLAN_X_STATS */
-	       7 * nla_total_size_64bit(sizeof(u64)) +
+	       8 * nla_total_size_64bit(sizeof(u64)) +
 	       ipvl_dhcp_stats_size();
 }
 
@@ -300,6 +317,9 @@ static int ipvl_nl_fill_stats(struct sk_buff *skb, struct ipvl_dev *slave)
 	    nla_put_u64_64bit(skb, IPVLAN_X_STATS_ARP_FILTERED,
 			      atomic64_read(&port->arp_filtered),
 			      IPVLAN_X_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, IPVLAN_X_STATS_DEFAULT_RX,
+			      atomic64_read(&port->default_rx),
+			      IPVLAN_X_STATS_PAD) ||
 	    ipvl_dhcp_fill_stats(skb, slave)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
@@ -325,7 +345,8 @@ static int ipvl_nl_fill_info(struct sk_buff *skb, const struct net_device *dev)
 	    nla_put_u32(skb, IFLA_IPVLAN_X_MC_QUEUE_LEN,
 			READ_ONCE(port->mc_queue_len)) ||
 	    nla_put_u8(skb, IFLA_IPVLAN_X_ARP_FILTER,
-		       READ_ONCE(port->arp_filter)))
+		       READ_ONCE(port->arp_filter)) ||
+	    nla_put_u8(skb, IFLA_IPVLAN_X_DEFAULT, ipvl_is_default(slave)))
 		return -EMSGSIZE;
 	return ipvl_nl_fill_stats(skb, slave);
 }

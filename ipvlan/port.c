@@ -111,7 +111,8 @@ void ipvl_port_destroy(struct ipvl_port *port)
 
 /*
  * Slaves are NOARP in the L3 modes: their neighbours are resolved by the
- * master's namespace. Stops at the first slave that refuses.
+ * master's namespace; not the default slave (default.c). Stops at the
+ * first slave that refuses.
  */
 static int ipvl_port_sync_noarp(struct ipvl_port *port, u16 mode,
 				struct netlink_ext_ack *extack)
@@ -123,7 +124,8 @@ static int ipvl_port_sync_noarp(struct ipvl_port *port, u16 mode,
 	list_for_each_entry(slave, &port->slaves, pnode) {
 		unsigned int flags = slave->dev->flags;
 
-		if (mode == IPVLAN_MODE_L2)
+		if (mode == IPVLAN_MODE_L2 ||
+		    slave == rtnl_dereference(port->default_slave))
 			flags &= ~IFF_NOARP;
 		else
 			flags |= IFF_NOARP;
@@ -172,6 +174,9 @@ int ipvl_port_set_mode(struct ipvl_port *port, u16 mode,
 		return err;
 	}
 	WRITE_ONCE(port->mode, mode);
+	/* A default slave means nothing in l2: forgotten, not kept. */
+	if (mode == IPVLAN_MODE_L2)
+		RCU_INIT_POINTER(port->default_slave, NULL);
 	return 0;
 }
 

@@ -275,7 +275,7 @@ text_show() {
 		out=$(ip netns exec "${NS_S[i]}" "$CTL" show "s$i") || return 1
 		echo "$out"
 		grep -qx '    arp-filter on' <<<"$out" || return 1
-		grep -Eq '^    stats .* arp_filtered 0$' <<<"$out" || return 1
+		grep -Eq '^    stats .* arp_filtered 0( |$)' <<<"$out" || return 1
 	done
 	ctl show s1 --json | python3 -S -c '
 import json, sys

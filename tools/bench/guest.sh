@@ -488,26 +488,77 @@ drain() {
 		exit 1' || log "WARNING: broadcast backlog still draining"
 }
 
-# Broadcast ARP fan-out: N slaves on m4 (sh), a flood of broadcast ARP
-# requests for an address nobody has from the outside (out); counts the
-# frames handed to slaves during the flood. Slaves are added
-# incrementally; the implementation's unload removes them. Ours runs
-# with its ARP filter off (ipvlanctl, per master): on, it hands these
-# requests to no slave, and the fan-out measured here would be ~0.
-scale_arp() {
-	local impl=$1 r=$2 have=0 n i out secs sent b a
+# o4_rx: frames the outside host's o4 received (the slaves' ARP replies).
+o4_rx() { ip netns exec out cat /sys/class/net/o4/statistics/rx_packets; }
 
+# answered N: a flood of broadcast ARP requests from the outside whose
+# targets cycle over the N slaves' addresses; prints the replies the
+# outside received per second, from the flood's start until they stop
+# (0.3 s without one, at most 30 s), and the JSON details after a tab.
+answered() {
+	local n=$1 r0 r1 t0 secs out sent prev i
+
+	r0=$(o4_rx)
+	t0=$(now)
+	out=$(ip netns exec out "$FLOOD" --dev o4 --kind arp \
+		--src-ip 198.18.5.254 --dst-ip 198.18.16.1 --dst-count "$n" \
+		--duration "$T")
+	prev=$(o4_rx)
+	for ((i = 0; i < 100; i++)); do
+		sleep 0.3
+		r1=$(o4_rx)
+		[ "$r1" = "$prev" ] && break
+		prev=$r1
+	done
+	secs=$(awk -v e="$(elapsed "$t0")" 'BEGIN { printf "%.3f", e - 0.3 }')
+	sent=$(sed -n 's/.*"sent":\([0-9]*\).*/\1/p' <<<"$out")
+	printf '%s\t%s\n' \
+		"$(awk -v d=$((r1 - r0)) -v s="$secs" 'BEGIN { if (s > 0) printf "%.1f", d / s }')" \
+		"\"replies\":$((r1 - r0)),\"sent\":${sent:-0},\"seconds\":$secs"
+}
+
+# Broadcast ARP with N slaves on m4 (sh), slave a<i> owning 198.18.16.0+i,
+# arp_ignore=1 (only the owner answers, also when every slave gets every
+# request). Slaves are added incrementally; the implementation's unload
+# removes them.
+#  - arp_answer: requests whose targets are spread over the slaves,
+#    answered per second (replies counted by the outside host): ours with
+#    its ARP filter on (the default), and arp_answer_nofilter with it off;
+#    in-tree has no filter: its one measurement is its value in both rows.
+#  - arp_bcast: requests for an address nobody has; the copies handed to
+#    slaves per slave per second during the flood (the fan-out). Ours runs
+#    it with the filter off: on, no slave gets such a request.
+scale_arp() {
+	local impl=$1 r=$2 have=0 n i out secs sent b a res
+
+	ip netns exec sh sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
+		net.ipv4.conf.default.arp_ignore=1
+	# Every answering slave keeps a neighbour entry for the requester:
+	# room for 1024 of them (the table is global, set here).
+	sysctl -qw net.ipv4.neigh.default.gc_thresh1=4096 \
+		net.ipv4.neigh.default.gc_thresh2=8192 \
+		net.ipv4.neigh.default.gc_thresh3=16384
 	for n in $SLAVES_LIST; do
 		for ((i = have + 1; i <= n; i++)); do
 			echo "link add link m4 name a$i type ipvlan mode l2"
+			echo "addr add 198.18.$((16 + i / 256)).$((i % 256))/16 dev a$i"
 			echo "link set a$i up"
 		done >"$WORK/arp.batch"
 		ip -n sh -batch "$WORK/arp.batch" >/dev/null ||
 			{ log "WARNING: creating $n slaves failed"; return; }
 		have=$n
+		drain
+		res=$(answered "$n")
 		if [ "$impl" = ours ]; then
+			emit arp_answer ours "$r" "$n" "${res%%$'\t'*}" replies/s higher "${res#*$'\t'}"
 			ip netns exec sh "$CTL" set a1 arp-filter off ||
 				{ log "WARNING: cannot turn the ARP filter off"; return; }
+			drain
+			res=$(answered "$n")
+			emit arp_answer_nofilter ours "$r" "$n" "${res%%$'\t'*}" replies/s higher "${res#*$'\t'}"
+		else
+			emit arp_answer "$impl" "$r" "$n" "${res%%$'\t'*}" replies/s higher "${res#*$'\t'}"
+			emit arp_answer_nofilter "$impl" "$r" "$n" "${res%%$'\t'*}" replies/s higher "${res#*$'\t'}"
 		fi
 		drain
 		read -r -a b <<<"$(arp_stats)"
@@ -516,6 +567,9 @@ scale_arp() {
 		read -r -a a <<<"$(arp_stats)"
 		secs=$(sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' <<<"$out")
 		sent=$(sed -n 's/.*"sent":\([0-9]*\).*/\1/p' <<<"$out")
+		# Back to the default for the next point's first measurement.
+		[ "$impl" != ours ] || ip netns exec sh "$CTL" set a1 arp-filter on ||
+			log "WARNING: cannot turn the ARP filter on"
 		emit arp_bcast "$impl" "$r" "$n" \
 			"$(awk -v d=$((a[0] - b[0])) -v s="$secs" -v n="$n" \
 				'BEGIN { if (s > 0) printf "%.1f", d / n / s }')" bcast/s higher \

@@ -37,6 +37,7 @@ static void print_help(FILE *f)
 		"usage: pktflood --dev IF --kind arp|udp --src-ip A --dst-ip A\n"
 		"                [--dst-mac MAC] [--src-mac MAC] [--size BYTES]\n"
 		"                [--count N] [--duration SEC] [--bypass]\n"
+		"                [--dst-count K]\n"
 		"  --dev IF        send on IF (in the current netns)\n"
 		"  --kind arp      broadcast ARP request for --dst-ip\n"
 		"  --kind udp      IPv4/UDP to --dst-mac/--dst-ip port 9\n"
@@ -45,6 +46,8 @@ static void print_help(FILE *f)
 		"  --count N       stop after N frames (default: no limit)\n"
 		"  --duration SEC  stop after SEC seconds (default 2, 0: none)\n"
 		"  --bypass        PACKET_QDISC_BYPASS\n"
+		"  --dst-count K   cycle the destination over K addresses from\n"
+		"                  --dst-ip on, one per frame (default 1)\n"
 		"Prints {\"sent\":N,\"errors\":N,\"seconds\":S,\"pps\":P}.\n");
 }
 
@@ -139,18 +142,19 @@ int main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'c' },
 		{ "duration", required_argument, NULL, 'T' },
 		{ "bypass", no_argument, NULL, 'b' },
+		{ "dst-count", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *dev = NULL, *kind = NULL;
-	uint8_t smac[6], dmac[6], frame[1600];
+	uint8_t smac[6], dmac[6], *frames;
 	int have_smac = 0, have_dmac = 0, bypass = 0, fd, opt, i;
 	struct in_addr sip = { 0 }, dip = { 0 };
-	long long count = -1, sent = 0, errors = 0;
+	long long count = -1, sent = 0, errors = 0, ndst = 1;
 	double duration = 2, t0, t1, elapsed;
 	struct mmsghdr msgs[BATCH];
 	struct sockaddr_ll sll;
-	struct iovec iov;
+	struct iovec *iovs;
 	size_t size = 18, len;
 	struct ifreq ifr;
 
@@ -193,6 +197,11 @@ int main(int argc, char **argv)
 			break;
 		case 'b':
 			bypass = 1;
+			break;
+		case 'K':
+			ndst = strtoll(optarg, NULL, 0);
+			if (ndst < 1 || ndst > 65536)
+				goto bad;
 			break;
 		case 'h':
 			print_help(stdout);
@@ -238,19 +247,29 @@ int main(int argc, char **argv)
 			perror("PACKET_QDISC_BYPASS");
 	}
 
-	if (!strcmp(kind, "arp"))
-		len = build_arp(frame, smac, sip, dip);
-	else
-		len = build_udp(frame, smac, dmac, sip, dip, size);
-	memcpy(sll.sll_addr, frame, 6);
+	frames = calloc(ndst, 1600);
+	iovs = calloc(ndst, sizeof(*iovs));
+	if (!frames || !iovs) {
+		perror("calloc");
+		return 1;
+	}
+	for (i = 0; i < ndst; i++) {
+		struct in_addr d = { htonl(ntohl(dip.s_addr) + i) };
+		uint8_t *f = frames + (size_t)i * 1600;
 
-	iov.iov_base = frame;
-	iov.iov_len = len;
+		if (!strcmp(kind, "arp"))
+			len = build_arp(f, smac, sip, d);
+		else
+			len = build_udp(f, smac, dmac, sip, d, size);
+		iovs[i].iov_base = f;
+		iovs[i].iov_len = len;
+	}
+	memcpy(sll.sll_addr, frames, 6);
+
 	memset(msgs, 0, sizeof(msgs));
 	for (i = 0; i < BATCH; i++) {
 		msgs[i].msg_hdr.msg_name = &sll;
 		msgs[i].msg_hdr.msg_namelen = sizeof(sll);
-		msgs[i].msg_hdr.msg_iov = &iov;
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
 
@@ -262,6 +281,8 @@ int main(int argc, char **argv)
 
 		if (count >= 0 && count - sent < want)
 			want = count - sent;
+		for (i = 0; i < want; i++)
+			msgs[i].msg_hdr.msg_iov = &iovs[(sent + i) % ndst];
 		n = sendmmsg(fd, msgs, want, 0);
 		if (n < 0) {
 			if (errno != ENOBUFS && errno != EAGAIN &&
@@ -281,6 +302,8 @@ int main(int argc, char **argv)
 	printf("{\"sent\":%lld,\"errors\":%lld,\"seconds\":%.4f,\"pps\":%.1f}\n",
 	       sent, errors, elapsed, elapsed > 0 ? sent / elapsed : 0.0);
 	close(fd);
+	free(frames);
+	free(iovs);
 	return 0;
 bad:
 	fprintf(stderr, "pktflood: bad value '%s'\n", optarg);

@@ -47,6 +47,10 @@ SCENARIOS = {
     "udp_o2m_l3s": ("UDP 64 B outside → master's namespace, + an l3s port",
                     "kpps", 1e-3),
     "arp_bcast": ("broadcast ARP, {x} slaves, handled", "bcast/s", 1),
+    "arp_answer": ("broadcast ARP requests answered, {x} slaves", "replies/s",
+                   1),
+    "arp_answer_nofilter": ("... ours with the ARP filter off, {x} slaves",
+                            "replies/s", 1),
     "lookup_rx": ("unicast rx, {x} addresses on the port", "kpps", 1e-3),
     "addr_add": ("add {x} addresses to a slave (total)", "s", 1),
     "churn_create": ("create {x} slaves (ip -batch)", "s", 1),
@@ -195,17 +199,27 @@ def table(rows):
 
 
 def plot(outdir, rows, scenario, fname, title, xlabel, ylabel, scale=1,
-         logy=True):
-    pts = [r for r in rows if r["scenario"] == scenario and r["x"]]
-    if not pts or not shutil.which("gnuplot"):
+         logy=True, series=None):
+    """One curve per (scenario, impl, title) of SERIES (default: ours and
+    in-tree of SCENARIO), medians with min..max error bars."""
+    if series is None:
+        series = [(scenario, "ours", "ours"), (scenario, "in-tree", "in-tree")]
+    by_x = {}
+    for i, (scn, impl, _) in enumerate(series):
+        for r in rows:
+            st = r["impls"].get(impl) if r["scenario"] == scn else None
+            if r["x"] and st:
+                by_x.setdefault(r["x"], {})[i] = st
+    if not by_x or not shutil.which("gnuplot"):
         return None
     dat = os.path.join(outdir, f"{scenario}.dat")
     with open(dat, "w") as f:
-        f.write("# x  ours(med min max)  in-tree(med min max)\n")
-        for r in pts:
-            line = [str(r["x"])]
-            for impl in ("ours", "in-tree"):
-                st = r["impls"].get(impl)
+        f.write("# x  " + "  ".join(f"{t}(med min max)" for _, _, t in series)
+                + "\n")
+        for x in sorted(by_x):
+            line = [str(x)]
+            for i in range(len(series)):
+                st = by_x[x].get(i)
                 if st:
                     line += [str(st["median"] * scale), str(st["min"] * scale),
                              str(st["max"] * scale)]
@@ -213,6 +227,10 @@ def plot(outdir, rows, scenario, fname, title, xlabel, ylabel, scale=1,
                     line += ["NaN"] * 3
             f.write(" ".join(line) + "\n")
     png = os.path.join(outdir, fname)
+    curves = ", \\\n     ".join(
+        f"'{dat}' using 1:{2 + 3 * i}:{3 + 3 * i}:{4 + 3 * i} with "
+        f"yerrorlines lw 2 pt {7 - 2 * i} title \"{t}\""
+        for i, (_, _, t) in enumerate(series))
     script = f"""
 set terminal pngcairo size 900,560 font ",11"
 set output '{png}'
@@ -224,8 +242,7 @@ set logscale x 2
 set grid
 set key top right
 set datafile missing "NaN"
-plot '{dat}' using 1:2:3:4 with yerrorlines lw 2 pt 7 title "ours", \\
-     '{dat}' using 1:5:6:7 with yerrorlines lw 2 pt 5 title "in-tree"
+plot {curves}
 """
     try:
         subprocess.run(["gnuplot"], input=script, text=True, check=True,
@@ -282,9 +299,15 @@ def main():
         json.dump({"meta": meta, "host": host, "rows": rows}, f, indent=1)
 
     pngs = [
-        plot(outdir, rows, "arp_bcast", "arp_scaling.png",
-             "Broadcast ARP handled vs. number of ipvlan slaves (l2)",
-             "slaves on one master", "broadcasts/s handled (all slaves)"),
+        plot(outdir, rows, "arp_answer", "arp_scaling.png",
+             "Broadcast ARP requests answered vs. number of ipvlan slaves (l2)",
+             "slaves on one master", "replies/s at the outside host",
+             series=[("arp_answer", "ours", "ours, ARP filter on"),
+                     ("arp_answer_nofilter", "ours", "ours, ARP filter off"),
+                     ("arp_answer", "in-tree", "in-tree")]),
+        plot(outdir, rows, "arp_bcast", "arp_fanout.png",
+             "Broadcast ARP for an unowned address: copies handled per slave",
+             "slaves on one master", "broadcasts/s handled per slave"),
         plot(outdir, rows, "lookup_rx", "lookup_scaling.png",
              "Unicast receive rate vs. addresses on the port",
              "addresses", "kpps received at the slave", scale=1e-3,

@@ -2,13 +2,15 @@
 /*
  * ipvlanctl: show and set the extensions of ipvlan/ipvtap links that
  * iproute2 does not know (guest address learning, the multicast backlog,
- * the ARP filter, see include/uapi/ipvlan_ext.h), over raw rtnetlink,
+ * the ARP filter, the default slave of the L3 modes, see
+ * include/uapi/ipvlan_ext.h), over raw rtnetlink,
  * and the address table, from generic netlink family "ipvlan".
  *
  *   ipvlanctl show [DEV] [--json]
  *   ipvlanctl addrs [DEV]
  *   ipvlanctl set DEV [learn on|off] [learn-max N] [learn-timeout SEC]
  *                     [flush] [mc-queue-len N] [arp-filter on|off]
+ *                     [default on|off]
  *   ipvlanctl help
  *
  * Exit status: 0 success, 1 error (the kernel refused, no such device,
@@ -63,6 +65,8 @@ struct link {
 	__u32		mc_queue_len;
 	bool		has_arpf;
 	bool		arp_filter;
+	bool		has_default;
+	bool		is_default;
 	bool		has_stats;
 	bool		has_stat[IPVLAN_X_STATS_MAX + 1];
 	__u64		stat[IPVLAN_X_STATS_MAX + 1];
@@ -111,6 +115,7 @@ static const char * const stat_names[IPVLAN_X_STATS_MAX + 1] = {
 	[IPVLAN_X_STATS_CAP_DROPS]	= "cap_drops",
 	[IPVLAN_X_STATS_MC_DROPS]	= "mc_drops",
 	[IPVLAN_X_STATS_ARP_FILTERED]	= "arp_filtered",
+	[IPVLAN_X_STATS_DEFAULT_RX]	= "default_rx",
 	[IPVLAN_X_STATS_DHCP_TRACKED]	= "dhcp_tracked",
 	[IPVLAN_X_STATS_DHCP_DELIVERED]	= "dhcp_delivered",
 	[IPVLAN_X_STATS_DHCP_BAD]	= "dhcp_bad",
@@ -361,6 +366,10 @@ static void parse_info_data(struct link *l, const struct rtattr *nest)
 	if (attr_get(tb[IFLA_IPVLAN_X_ARP_FILTER], &v8, sizeof(v8))) {
 		l->has_arpf = true;
 		l->arp_filter = v8;
+	}
+	if (attr_get(tb[IFLA_IPVLAN_X_DEFAULT], &v8, sizeof(v8))) {
+		l->has_default = true;
+		l->is_default = v8;
 	}
 	if (tb[IFLA_IPVLAN_X_STATS])
 		parse_stats(l, tb[IFLA_IPVLAN_X_STATS]);
@@ -666,6 +675,8 @@ static void print_text(const struct link *l, const struct addr_list *al)
 		printf("    mc-queue-len %u\n", l->mc_queue_len);
 	if (l->has_arpf)
 		printf("    arp-filter %s\n", l->arp_filter ? "on" : "off");
+	if (l->has_default)
+		printf("    default %s\n", l->is_default ? "on" : "off");
 	if (l->has_stats) {
 		printf("    stats");
 		for (i = 0; i <= IPVLAN_X_STATS_MAX; i++) {
@@ -802,6 +813,8 @@ static void print_json(const struct link *l, const struct addr_list *al)
 	json_u32("mc_queue_len", l->has_mcq, l->mc_queue_len);
 	json_key("arp_filter");
 	printf("%s", !l->has_arpf ? "null" : l->arp_filter ? "true" : "false");
+	json_key("default");
+	printf("%s", !l->has_default ? "null" : l->is_default ? "true" : "false");
 	json_key("stats");
 	if (l->has_stats) {
 		bool first = true;
@@ -940,6 +953,7 @@ struct settings {
 	long long	learn_timeout;	/* -1: unchanged */
 	long long	mc_queue_len;	/* -1: unchanged */
 	int		arp_filter;	/* -1: unchanged */
+	int		is_default;	/* -1: unchanged */
 	bool		flush;
 };
 
@@ -977,6 +991,7 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 	st->learn_timeout = -1;
 	st->mc_queue_len = -1;
 	st->arp_filter = -1;
+	st->is_default = -1;
 	st->flush = false;
 	for (i = 0; i < argc; i++) {
 		const char *key = argv[i];
@@ -988,12 +1003,13 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 		}
 		if (strcmp(key, "learn") && strcmp(key, "learn-max") &&
 		    strcmp(key, "learn-timeout") && strcmp(key, "mc-queue-len") &&
-		    strcmp(key, "arp-filter"))
+		    strcmp(key, "arp-filter") && strcmp(key, "default"))
 			return usage_error("set: unknown setting '%s'", key);
 		if (!val)
 			return usage_error("set: '%s' needs a value", key);
 		i++;
-		if (!strcmp(key, "learn") || !strcmp(key, "arp-filter")) {
+		if (!strcmp(key, "learn") || !strcmp(key, "arp-filter") ||
+		    !strcmp(key, "default")) {
 			int on = parse_on_off(val);
 
 			if (on < 0)
@@ -1001,6 +1017,8 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 						   key, val);
 			if (!strcmp(key, "learn"))
 				st->learn = on;
+			else if (!strcmp(key, "default"))
+				st->is_default = on;
 			else
 				st->arp_filter = on;
 		} else if (!strcmp(key, "learn-max")) {
@@ -1021,7 +1039,8 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 		}
 	}
 	if (st->learn < 0 && st->learn_max < 0 && st->learn_timeout < 0 &&
-	    st->mc_queue_len < 0 && st->arp_filter < 0 && !st->flush)
+	    st->mc_queue_len < 0 && st->arp_filter < 0 &&
+	    st->is_default < 0 && !st->flush)
 		return usage_error("set: nothing to set");
 	return 0;
 }
@@ -1048,6 +1067,8 @@ static const char *req_attr_name(const struct req *req, long offs)
 		return "mc-queue-len";
 	case IFLA_IPVLAN_X_ARP_FILTER:
 		return "arp-filter";
+	case IFLA_IPVLAN_X_DEFAULT:
+		return "default";
 	}
 	return NULL;
 }
@@ -1092,6 +1113,13 @@ static int cmd_set(int argc, char **argv)
 		err = 1;
 		goto out;
 	}
+	if (st.is_default >= 0 && !ll.v[0].has_default) {
+		fprintf(stderr,
+			"%s: %s: this kernel's %s has no default slave\n",
+			prog, dev, ll.v[0].kind);
+		err = 1;
+		goto out;
+	}
 
 	req_init(&req, RTM_NEWLINK, NLM_F_ACK);
 	req.ifi.ifi_index = ll.v[0].ifindex;
@@ -1119,6 +1147,10 @@ static int cmd_set(int argc, char **argv)
 	if (st.arp_filter >= 0) {
 		v8 = st.arp_filter;
 		req_put(&req, IFLA_IPVLAN_X_ARP_FILTER, &v8, sizeof(v8));
+	}
+	if (st.is_default >= 0) {
+		v8 = st.is_default;
+		req_put(&req, IFLA_IPVLAN_X_DEFAULT, &v8, sizeof(v8));
 	}
 	req_nest_end(&req, data);
 	req_nest_end(&req, linkinfo);
@@ -1153,11 +1185,12 @@ static void print_help(FILE *f)
 		"       %s addrs [DEV]\n"
 		"       %s set DEV [learn on|off] [learn-max N] [learn-timeout SEC]\n"
 		"                  [flush] [mc-queue-len N] [arp-filter on|off]\n"
+		"                  [default on|off]\n"
 		"       %s help\n"
 		"\n"
-		"Show or set the guest address learning, the multicast backlog\n"
-		"and the ARP filter of ipvlan/ipvtap devices in the current\n"
-		"network namespace.\n"
+		"Show or set the guest address learning, the multicast backlog,\n"
+		"the ARP filter and the default slave of ipvlan/ipvtap devices\n"
+		"in the current network namespace.\n"
 		"\n"
 		"  show            kind, master, mode, flags, learning settings,\n"
 		"                  counters and addresses (origin configured or\n"
@@ -1181,6 +1214,10 @@ static void print_help(FILE *f)
 		"                  mode l2: a broadcast ARP request goes only to\n"
 		"                  the slave owning its target, for every slave\n"
 		"                  of the master (default on)\n"
+		"  default on|off  modes l3, l3s: DEV is the master's default\n"
+		"                  slave (broadcast, multicast and unicast no\n"
+		"                  one else takes; it resolves its neighbours\n"
+		"                  itself); on moves it from another slave\n"
 		"\n"
 		"Exit status: 0 success, 1 error, 2 usage error.\n",
 		prog, prog, prog, prog, 1, IPVLAN_X_LEARN_MAX_LIMIT,
