@@ -126,6 +126,9 @@ static rx_handler_result_t ipvl_rx_unicast(struct sk_buff **pskb,
 	if (!ipvl_l3_addr(skb, 0, skb->protocol, true, &ip))
 		return RX_HANDLER_PASS;
 	slave = ipvl_owner(port, &ip);
+	/* An address nobody owns yet: maybe a guest's DHCP lease. */
+	if (!slave && !ip.is_v6)
+		slave = ipvl_dhcp_rx(port, skb);
 	if (!slave)
 		return RX_HANDLER_PASS;
 	return ipvl_rx_to_slave(pskb, slave);

@@ -87,6 +87,7 @@ static void ipvl_uninit(struct net_device *dev)
 	list_del_rcu(&slave->pnode);
 	ipvl_default_forget(slave);
 	ipvl_learn_stop(slave);
+	ipvl_dhcp_forget(slave);
 	ipvl_addr_flush(slave);
 	ida_free(&port->ida, dev->dev_id);
 	netdev_put(slave->master, &slave->master_tracker);

@@ -55,6 +55,35 @@ struct ipvl_addr {
 	struct rcu_head		rcu;
 };
 
+/*
+ * DHCP for guests (dhcp.c): the DHCPv4 transactions the guests of a port's
+ * learning slaves have started, so that a server's unicast reply to an
+ * address no slave owns yet finds its guest. Bounds in dhcp.c's header.
+ */
+#define IPVL_DHCP_XACTS			64
+#define IPVL_DHCP_XACTS_PER_SLAVE	8
+#define IPVL_DHCP_CHADDR_LEN		16
+
+/* One transaction; free when slave_id is 0 or it has expired. */
+struct ipvl_dhcp_xact {
+	u64		slave_id;	/* ipvl_dev.id: compared, never followed */
+	u64		cid_hash;	/* siphash of option 61, if has_cid */
+	unsigned long	expires;	/* jiffies */
+	__be32		xid;
+	u8		hlen;		/* of chaddr, <= IPVL_DHCP_CHADDR_LEN */
+	bool		has_cid;	/* else the client is its chaddr */
+	u8		chaddr[IPVL_DHCP_CHADDR_LEN];
+};
+
+struct ipvl_dhcp_table {
+	spinlock_t		lock;	/* every field of xact[], BH-safe */
+	struct ipvl_dhcp_xact	xact[IPVL_DHCP_XACTS];
+	/* Per master, reported by every slave: */
+	atomic64_t		untracked;	/* no room, or another's xid */
+	atomic64_t		unmatched;	/* replies for no transaction */
+	atomic64_t		rx_bad;		/* malformed replies */
+};
+
 /* Per-cpu counters of a slave. */
 struct ipvl_pcpu_stats {
 	u64_stats_t		rx_packets;
@@ -74,6 +103,8 @@ struct ipvl_pcpu_stats {
  * last one, both under RTNL.
  */
 struct ipvl_port {
+	/* First: kfree_rcu() needs it within the first 4 KiB. */
+	struct rcu_head		rcu;
 	struct net_device	*dev;		/* the master */
 	possible_net_t		pnet;		/* master's netns, RTNL */
 	u16			mode;		/* IPVLAN_MODE_*, RTNL; read locklessly */
@@ -112,7 +143,8 @@ struct ipvl_port {
 	struct ipvl_dev __rcu	*default_slave;
 	atomic64_t		default_rx;
 
-	struct rcu_head		rcu;
+	/* DHCP for guests (dhcp.c): its own lock. */
+	struct ipvl_dhcp_table	dhcp;
 };
 
 /* A slave device's private data. */
@@ -140,6 +172,11 @@ struct ipvl_dev {
 	atomic64_t		x_spoof_drops;
 	atomic64_t		x_mac_drops;
 	atomic64_t		x_cap_drops;
+
+	/* DHCP for guests (dhcp.c), reported. */
+	atomic64_t		x_dhcp_tracked;		/* client messages noted */
+	atomic64_t		x_dhcp_delivered;	/* replies handed over */
+	atomic64_t		x_dhcp_bad;		/* malformed, dropped */
 };
 
 /* Control block of frames queued on port->backlog. */
@@ -302,6 +339,15 @@ bool ipvl_learn_tx(struct ipvl_dev *slave, struct sk_buff *skb);
 void ipvl_learn_init(struct ipvl_dev *slave);
 void ipvl_learn_stop(struct ipvl_dev *slave);
 void ipvl_learn_set(struct ipvl_dev *slave, bool on);
+
+/* dhcp.c */
+bool ipvl_dhcp_tx(struct ipvl_dev *slave, const struct sk_buff *skb);
+struct ipvl_dev *ipvl_dhcp_rx(struct ipvl_port *port,
+			      const struct sk_buff *skb);
+void ipvl_dhcp_forget(struct ipvl_dev *slave);
+void ipvl_dhcp_port_init(struct ipvl_port *port);
+size_t ipvl_dhcp_stats_size(void);
+int ipvl_dhcp_fill_stats(struct sk_buff *skb, const struct ipvl_dev *slave);
 
 /* l3s.c: built when CONFIG_IPVTAP_IPVLAN_L3S is (Kconfig, ipvlan/Kbuild) */
 #if IS_ENABLED(CONFIG_IPVTAP_IPVLAN_L3S)

@@ -165,7 +165,8 @@ bool ipvl_learn_tx(struct ipvl_dev *slave, struct sk_buff *skb)
 		if (!ipvl_learn_one(slave, &s.a[i], s.is_v6))
 			return false;
 	}
-	return true;
+	/* A DHCP transaction its guest starts (dhcp.c). */
+	return ipvl_dhcp_tx(slave, skb);
 }
 
 /* Age work: forget idle learned addresses, rerun while some are left. */
@@ -209,8 +210,10 @@ void ipvl_learn_set(struct ipvl_dev *slave, bool on)
 	ipvl_arpf_recount(slave->port);
 	if (dev->flags & IFF_UP)
 		dev_set_allmulti(slave->master, on ? 1 : -1);
-	if (!on)
+	if (!on) {
 		ipvl_addr_flush_learned(slave);
+		ipvl_dhcp_forget(slave);
+	}
 	netif_addr_lock_bh(dev);
 	ipvl_mc_filter_sync(slave);
 	netif_addr_unlock_bh(dev);

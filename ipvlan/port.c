@@ -58,6 +58,7 @@ static struct ipvl_port *ipvl_port_create(struct net_device *master,
 	port->mc_queue_len = IPVLAN_X_MC_QUEUE_LEN_DEFAULT;
 	port->arp_filter = arp_filter;
 	INIT_WORK(&port->mc_work, ipvl_mc_work);
+	ipvl_dhcp_port_init(port);
 
 	err = netdev_rx_handler_register(master, ipvl_handle_frame, port);
 	if (err) {

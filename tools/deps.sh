@@ -17,7 +17,8 @@ PACKAGES=(
 	coreutils util-linux
 	# tools used by tests and the demo inside the guest
 	iproute2 iputils-ping iperf3 ethtool procps ndisc6 python3 nftables
-	dnsmasq-base
+	# tests/ipvtap_dhcp.sh: a DHCP server, and ISC's client beside udhcpc
+	dnsmasq-base isc-dhcp-client
 	# make interop (and tests/interop_*.sh in make check): the clients
 	# users drive ipvlan with; docker.io brings containerd and runc
 	containernetworking-plugins systemd docker.io jq

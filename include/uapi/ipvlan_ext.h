@@ -60,6 +60,24 @@
  * through the master. Every copy a slave does not get because of the
  * filter is counted in IPVLAN_X_STATS_ARP_FILTERED (per master). With the
  * filter off, every slave gets every broadcast, as with the in-tree driver.
+ *
+ * DHCP for guests (learning slaves; no setting): the DHCPv4 client
+ * messages a guest sends (DISCOVER, REQUEST, INFORM) are noted as
+ * transactions (xid, client identifier option 61 or else chaddr;
+ * IPVLAN_X_STATS_DHCP_TRACKED), at most 64 per master and 8 per slave,
+ * each for 60 s after the client's latest message or 5 s after its ACK or
+ * NAK; DECLINE and RELEASE end them. A server's unicast reply (UDP 67 to
+ * 68) to an IPv4 address no slave owns is handed to the slave whose
+ * guest's transaction it answers (IPVLAN_X_STATS_DHCP_DELIVERED): a client
+ * without the broadcast flag gets its lease. Guests share the master's MAC,
+ * so they are told apart by xid and client identifier. A reply that no
+ * transaction, or more than one slave's, matches goes to no slave
+ * (IPVLAN_X_STATS_DHCP_UNMATCHED, per master) and stays with the master's
+ * stack. Malformed client messages are dropped (IPVLAN_X_STATS_DHCP_BAD);
+ * malformed replies go to no slave (IPVLAN_X_STATS_DHCP_RX_BAD, per
+ * master); client messages the table has no room for, or whose
+ * transaction another slave holds, are sent but not noted
+ * (IPVLAN_X_STATS_DHCP_UNTRACKED, per master).
  */
 #ifndef _UAPI_IPVLAN_EXT_H
 #define _UAPI_IPVLAN_EXT_H
@@ -91,6 +109,12 @@ enum {
 	IPVLAN_X_STATS_MC_DROPS,	/* per master: multicast backlog full */
 	IPVLAN_X_STATS_ARP_FILTERED,	/* per master: copies kept back */
 	IPVLAN_X_STATS_DEFAULT_RX,	/* per master: frames to the default slave */
+	IPVLAN_X_STATS_DHCP_TRACKED,	/* DHCP client messages noted */
+	IPVLAN_X_STATS_DHCP_DELIVERED,	/* DHCP replies handed to this slave */
+	IPVLAN_X_STATS_DHCP_BAD,	/* malformed DHCP client messages dropped */
+	IPVLAN_X_STATS_DHCP_UNTRACKED,	/* per master: table full or xid taken */
+	IPVLAN_X_STATS_DHCP_UNMATCHED,	/* per master: replies for nobody */
+	IPVLAN_X_STATS_DHCP_RX_BAD,	/* per master: malformed DHCP replies */
 	__IPVLAN_X_STATS_MAX
 };
 

@@ -116,6 +116,12 @@ static const char * const stat_names[IPVLAN_X_STATS_MAX + 1] = {
 	[IPVLAN_X_STATS_MC_DROPS]	= "mc_drops",
 	[IPVLAN_X_STATS_ARP_FILTERED]	= "arp_filtered",
 	[IPVLAN_X_STATS_DEFAULT_RX]	= "default_rx",
+	[IPVLAN_X_STATS_DHCP_TRACKED]	= "dhcp_tracked",
+	[IPVLAN_X_STATS_DHCP_DELIVERED]	= "dhcp_delivered",
+	[IPVLAN_X_STATS_DHCP_BAD]	= "dhcp_bad",
+	[IPVLAN_X_STATS_DHCP_UNTRACKED]	= "dhcp_untracked",
+	[IPVLAN_X_STATS_DHCP_UNMATCHED]	= "dhcp_unmatched",
+	[IPVLAN_X_STATS_DHCP_RX_BAD]	= "dhcp_rx_bad",
 };
 
 static void *xrealloc(void *p, size_t size)
