@@ -173,8 +173,9 @@ static rx_handler_result_t ipvl_rx_l2(struct sk_buff **pskb,
 /*
  * The L3 modes with a default slave (default.c): it gets a copy of what
  * the wire broadcasts or multicasts, and the unicast that neither a slave
- * nor the master's namespace takes. In l3s, unicast a slave owns goes
- * through the master's stack as without it (l3s.c).
+ * nor the master's namespace takes, nor a guest's DHCP transaction
+ * claims. In l3s, unicast a slave owns goes through the master's stack as
+ * without it (l3s.c).
  */
 static rx_handler_result_t ipvl_rx_default(struct sk_buff **pskb,
 					   struct ipvl_port *port,
@@ -195,6 +196,12 @@ static rx_handler_result_t ipvl_rx_default(struct sk_buff **pskb,
 	slave = ipvl_owner(port, &ip);
 	if (slave)
 		return l3s ? RX_HANDLER_PASS : ipvl_rx_to_slave(pskb, slave);
+	/* A guest's DHCP lease comes before the default slave (dhcp.c). */
+	if (!ip.is_v6) {
+		slave = ipvl_dhcp_rx(port, skb);
+		if (slave)
+			return ipvl_rx_to_slave(pskb, slave);
+	}
 	if (!netif_running(def->dev) ||
 	    ipvl_default_master_takes(port, &ip.ip, ip.is_v6))
 		return RX_HANDLER_PASS;
