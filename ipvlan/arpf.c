@@ -67,20 +67,9 @@
  * a unicast frame to it goes to the master's stack.
  */
 static struct ipvl_dev *ipvl_arpf_owner(struct ipvl_port *port,
-					const __be32 *ip)
+					const void *ip, bool is_v6)
 {
-	struct ipvl_addr *a = ipvl_addr_lookup(port, ip, false);
-
-	if (!a || !netif_running(a->slave->dev))
-		return NULL;
-	return a->slave;
-}
-
-/* The running slave owning IPv6 address @ip6, or NULL (as above). */
-static struct ipvl_dev *ipvl_arpf_owner6(struct ipvl_port *port,
-					 const struct in6_addr *ip6)
-{
-	struct ipvl_addr *a = ipvl_addr_lookup(port, ip6, true);
+	struct ipvl_addr *a = ipvl_addr_lookup(port, ip, is_v6);
 
 	if (!a || !netif_running(a->slave->dev))
 		return NULL;
@@ -111,7 +100,7 @@ static void ipvl_arpf_decide_ns(struct ipvl_port *port,
 	if (!ipvl_parse_l3(skb, off, htons(ETH_P_IPV6), &h) ||
 	    h.nd_type != NDISC_NEIGHBOUR_SOLICITATION)
 		return;
-	v->owner = ipvl_arpf_owner6(port, &h.nd_target);
+	v->owner = ipvl_arpf_owner(port, &h.nd_target, true);
 	v->active = !!v->owner;
 	v->walk = true;
 }
@@ -161,10 +150,10 @@ void ipvl_arpf_decide(struct ipvl_port *port, const struct sk_buff *skb,
 	if (h.src.ip4 == h.dst.ip4)
 		return;		/* gratuitous: for everyone */
 
-	v->owner = ipvl_arpf_owner(port, &h.dst.ip4);
+	v->owner = ipvl_arpf_owner(port, &h.dst.ip4, false);
 	/* RFC 5227 2.4: the sender's owner watches for conflicts. */
 	if (h.src.ip4)
-		v->sender = ipvl_arpf_owner(port, &h.src.ip4);
+		v->sender = ipvl_arpf_owner(port, &h.src.ip4, false);
 	v->active = true;
 }
 
