@@ -250,7 +250,8 @@ demo: deps
 INTEROP_VM_TIMEOUT ?= 2700
 interop: deps
 	$(MAKE) tools
-	args=$$($(BUILD_FOR_VM)) && tools/interop.sh -- $$args $(VM_ARGS) \
+	args=$$($(BUILD_FOR_VM)) && \
+	tools/interop.sh $(if $(KERNEL),,--series $(KERNEL_SERIES)) -- $$args $(VM_ARGS) \
 		$(if $(VM_TIMEOUT),,--timeout $(INTEROP_VM_TIMEOUT))
 
 # Benchmarks time things; make check does not.

@@ -5,8 +5,14 @@
 # Docker) and the kernel's own selftests for tap/ipvtap/ipvlan, run inside
 # one guest against the implementation under test (tests/interop/).
 #
-#   tools/interop.sh [--prepare-only] [--list] [-- tools/vm/run options]
+#   tools/interop.sh [--series S] [--prepare-only] [--list]
+#                    [-- tools/vm/run options]
 #
+#   --series S      the kernel series the guest boots (make interop passes
+#                   KERNEL_SERIES): its linux-source-<X.Y> is fetched first
+#                   if missing (tools/kernels.sh source S: 6.1 from make
+#                   deps, 6.12 and 7.3 unpacked into
+#                   ${IPVTAP_CACHE:-/var/cache/ipvtap}/interop-src)
 #   --prepare-only  only extract and build the kernel selftests (host side)
 #   --list          print what each linux-source-<X.Y> ships for
 #                   tap/macvtap/ipvtap/ipvlan, then exit
@@ -23,14 +29,16 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 CACHE=.cache/kselftest
 prepare_only=0
 list_only=0
+series=
 vm_args=()
 
 while [ $# -gt 0 ]; do
 	case $1 in
 	--prepare-only) prepare_only=1 ;;
 	--list) list_only=1 ;;
+	--series) series=${2:?--series needs a value}; shift ;;
 	--) shift; vm_args=("$@"); break ;;
-	-h|--help) sed -n '3,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "tools/interop.sh: unknown option '$1'" >&2; exit 2 ;;
 	esac
 	shift
@@ -107,6 +115,13 @@ build() {
 		{ log "$ver: tap.c does not create \"macvtap\" any more"; return 1; }
 	gcc -O2 -Wall -I "$net" -I "$st" -o "$d/bin/tap_ipvtap" "$d/gen/tap_ipvtap.c" -lpthread
 }
+
+# The source of the kernel under test, fetched once (idempotent, offline
+# when cached); the guest finds no selftests without it.
+if [ -n "$series" ]; then
+	tools/kernels.sh source "$series" >/dev/null ||
+		log "could not get linux-source-$series: its selftests will be skipped"
+fi
 
 shopt -s nullglob
 # Debian's linux-source-<X.Y> installs the tarball in /usr/src; sources of
