@@ -117,8 +117,8 @@ ipvtap_test() {
 	run_script "$name" "$script" -d
 	n=$(grep -cE '^\[ *[0-9]+s\] (172\.25\.0\.|fc00::)[0-9a-f]+/[0-9]+: [0-9]+$' "$script_out")
 	setup=$(sed -n 's/^\[ *\([0-9]*\)s\] created NS .*/\1/p' "$script_out" | tail -n1)
-	check=$(sed -n 's/^\[ *\([0-9]*\)s\] TEST: .*/\1/p' "$script_out" | head -n1)
-	diag "$name: ${script_secs}s in all: 32 namespaces and slaves set up by ${setup:-?}s, 60 s of address churn, checked by ${check:-?}s; $n addresses left on the slaves"
+	check=$(sed -nE 's/^\[ *([0-9]+)s\] [0-9a-f.:]+\/[0-9]+: [0-9]+$/\1/p' "$script_out" | head -n1)
+	diag "$name: ${script_secs}s in all: 32 namespaces and slaves set up by ${setup:-?}s, 60 s of address churn, the threads ended and the addresses read by ${check:-?}s, then the cleanup; $n addresses (not link-local) left on the slaves"
 	if grep -q 'TEST: test multithreaded ip set .*\[ OK \]' "$script_out"; then
 		if [ "$n" -gt 0 ]; then
 			results+=("ok"$'\t'"$name: addresses left on the 32 slaves, none on two ($n)"$'\t')
