@@ -5,9 +5,12 @@
 # Docker) and the kernel's own selftests for tap/ipvtap/ipvlan, run inside
 # one guest against the implementation under test (tests/interop/).
 #
-#   tools/interop.sh [--series S] [--prepare-only] [--list]
-#                    [-- tools/vm/run options]
+#   tools/interop.sh [--series S] [--tests "NAME..."] [--prepare-only]
+#                    [--list] [-- tools/vm/run options]
 #
+#   --tests "NAME..."  only these tests of tests/interop/ (cni, docker,
+#                   kselftest, networkd; make interop TESTS="..."); default
+#                   all
 #   --series S      the kernel series the guest boots (make interop passes
 #                   KERNEL_SERIES): its linux-source-<X.Y> is fetched first
 #                   if missing (tools/kernels.sh source S: 6.1 from make
@@ -30,6 +33,7 @@ CACHE=.cache/kselftest
 prepare_only=0
 list_only=0
 series=
+tests=()
 vm_args=()
 
 while [ $# -gt 0 ]; do
@@ -37,8 +41,9 @@ while [ $# -gt 0 ]; do
 	--prepare-only) prepare_only=1 ;;
 	--list) list_only=1 ;;
 	--series) series=${2:?--series needs a value}; shift ;;
+	--tests) read -r -a tests <<<"${2:?--tests needs a value}"; shift ;;
 	--) shift; vm_args=("$@"); break ;;
-	-h|--help) sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h|--help) sed -n '3,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "tools/interop.sh: unknown option '$1'" >&2; exit 2 ;;
 	esac
 	shift
@@ -154,4 +159,4 @@ fi
 # (tests/ipvlan_addr_stress.sh is the race test of make check).
 # VM_ACCEL=tcg overrides it.
 export VM_ACCEL=${VM_ACCEL:-tcg-single}
-exec tools/vm/run "${vm_args[@]}" --summary -- tests/interop/run
+exec tools/vm/run "${vm_args[@]}" --summary -- tests/interop/run "${tests[@]}"
