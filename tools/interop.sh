@@ -150,12 +150,12 @@ fi
 [ "$prepare_only" = 1 ] && exit 0
 
 # One host thread for both vCPUs (-accel tcg,thread=single), with either
-# driver: starting containers flips kernel static keys (cgroup creation:
-# memcg kmem, cpusets; runc's device filter: cgroup BPF) while the other
-# vCPU runs their sites, which QEMU 7.2's multi-threaded TCG mis-patches
-# (README, "Hangs"). Measured: 6.12, ours, multi-threaded: "Oops: int3"
-# at __kmalloc_noprof+0x18b under hugetlb_cgroup_css_alloc, in runc, at
-# Docker's first container. These tests drive clients, not races
+# driver: starting a container flips kernel static keys (the cgroup
+# controllers' as cgroups are created, cgroup BPF as runc attaches its
+# device filter) while the other vCPU runs their sites, which QEMU 7.2's
+# multi-threaded TCG mis-patches (README, "Hangs"). Measured: 6.12, ours,
+# multi-threaded: "Oops: int3" at __kmalloc_noprof+0x18b under
+# hugetlb_cgroup_css_alloc, in runc, at Docker's first container. These tests drive clients, not races
 # (tests/ipvlan_addr_stress.sh is the race test of make check).
 # VM_ACCEL=tcg overrides it.
 export VM_ACCEL=${VM_ACCEL:-tcg-single}
