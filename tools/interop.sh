@@ -155,8 +155,9 @@ fi
 # device filter) while the other vCPU runs their sites, which QEMU 7.2's
 # multi-threaded TCG mis-patches (README, "Hangs"). Measured: 6.12, ours,
 # multi-threaded: "Oops: int3" at __kmalloc_noprof+0x18b under
-# hugetlb_cgroup_css_alloc, in runc, at Docker's first container. These tests drive clients, not races
-# (tests/ipvlan_addr_stress.sh is the race test of make check).
+# hugetlb_cgroup_css_alloc, in runc, at Docker's first container. These
+# tests drive clients, not races (tests/ipvlan_addr_stress.sh is the race
+# test of make check).
 # VM_ACCEL=tcg overrides it.
 export VM_ACCEL=${VM_ACCEL:-tcg-single}
 exec tools/vm/run "${vm_args[@]}" --summary -- tests/interop/run "${tests[@]}"
