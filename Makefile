@@ -38,7 +38,9 @@
 #   make interop         the clients users drive ipvlan with (CNI plugin,
 #                        systemd-networkd, Docker) and the kernel's own
 #                        tap/ipvtap selftests from linux-source-<X.Y>, in a
-#                        QEMU guest (tools/interop.sh, tests/interop/)
+#                        QEMU guest of KERNEL_SERIES (tools/interop.sh,
+#                        tests/interop/; fetches that kernel's linux-source
+#                        once)
 #   make bench           ours vs in-tree ipvlan/ipvtap and the alternatives
 #                        in one QEMU guest (tools/bench/run.sh): Markdown
 #                        table on stdout, JSON + PNG plots in bench-results/
@@ -46,14 +48,15 @@
 #
 # Pass-through variables:
 #   KERNEL_SERIES=6.1|6.12|7.3  the Debian kernel the test targets (check,
-#                        diffcheck, demo, vm, bench) boot and build the
+#                        diffcheck, interop, demo, vm, bench) boot and build the
 #                        modules for, in .cache/build-<release>/ (default
 #                        6.12, Debian 13's; tools/kernels.sh)
 #   IMPL=ours|in-tree    which ipvlan the guest loads (default: ours)
 #   KERNEL=/path/bzImage another guest kernel for the test targets; then
 #   KDIR=/path           must be its build tree and
 #   MODULES_DIR=/path    its modules (.../lib/modules/<release>)
-#   TESTS="a b"          subset of tests/*.sh to run (default: all)
+#   TESTS="a b"          subset of tests/*.sh to run (default: all); for
+#                        make interop, of tests/interop/*.sh
 #   QEMU_PARTS="..."     make check: the parts of tests/ipvtap_qemu.sh to run
 #                        (default all; "guestless edges": no nested boots)
 #   TEST_ENV="V=x ..."   make check: environment of tests/run in the guest
@@ -250,7 +253,9 @@ demo: deps
 INTEROP_VM_TIMEOUT ?= 2700
 interop: deps
 	$(MAKE) tools
-	args=$$($(BUILD_FOR_VM)) && tools/interop.sh -- $$args $(VM_ARGS) \
+	args=$$($(BUILD_FOR_VM)) && \
+	tools/interop.sh $(if $(KERNEL),,--series $(KERNEL_SERIES)) \
+		$(if $(TESTS),--tests "$(TESTS)") -- $$args $(VM_ARGS) \
 		$(if $(VM_TIMEOUT),,--timeout $(INTEROP_VM_TIMEOUT))
 
 # Benchmarks time things; make check does not.

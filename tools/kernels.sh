@@ -36,6 +36,14 @@
 #   tools/kernels.sh modules-dir SERIES print .../lib/modules/<release>
 #   tools/kernels.sh release SERIES     print the release (uname -r)
 #   tools/kernels.sh vm-args SERIES     print "--kernel K --modules-dir D"
+#   tools/kernels.sh source SERIES      print the path of the series' Debian
+#                                       linux-source-<X.Y>.tar.xz, of the same
+#                                       version as its kernel (make interop:
+#                                       the kernel's own selftests); 6.1: the
+#                                       host's /usr/src (make deps), others:
+#                                       fetched (once, ~170 MB) and unpacked
+#                                       with dpkg-deb -x into
+#                                       $IPVTAP_CACHE/interop-src/
 #   tools/kernels.sh list               print every known series and state
 #
 # The query commands fetch first if the series is not cached yet. Works
@@ -434,6 +442,56 @@ fetch() {
 	echo "$rel"
 }
 
+# source_of SERIES: fetch (once) the linux-source-<X.Y> package of the same
+# Debian version as the series' kernel and unpack it with dpkg-deb -x into
+# $IPVTAP_CACHE/interop-src (its /usr/src/linux-source-<X.Y>.tar.xz, which
+# tools/interop.sh looks for there); print the tarball's path. The host's
+# series (6.1) comes from make deps (linux-source-6.1 installed).
+source_of() {
+	local s=$1 rel ver dir tb stamp p deb
+
+	if [ "$(suites_of "$s")" = host ]; then
+		tb=/usr/src/linux-source-$s.tar.xz
+		[ -f "$tb" ] || die "$tb missing: install Debian's linux-source-$s (make deps)"
+		echo "$tb"
+		return
+	fi
+	rel=$(fetch "$s")
+	ver=$(cat "$KC/$rel/version")
+	dir=$(dirname "$KC")/interop-src
+	tb=$dir/usr/src/linux-source-$s.tar.xz
+	stamp=$dir/.linux-source-$s-$ver
+	if [ -f "$stamp" ] && [ -f "$tb" ]; then
+		echo "$tb"
+		return
+	fi
+	exec 9>"$KC/.lock"
+	flock 9
+	if [ ! -f "$stamp" ] || [ ! -f "$tb" ]; then
+		apt_setup
+		[ -f "$APTD/updated" ] || apt_update
+		p=linux-source-$s
+		# This version's package file (apt-get download's name; no
+		# epoch in these versions), not one left from an older release.
+		deb=$KC/debs/${p}_${ver}_all.deb
+		if [ ! -f "$deb" ]; then
+			info "fetching $p=$ver (the kernel's own selftests, for make interop)"
+			mkdir -p "$KC/debs"
+			(cd "$KC/debs" && apt-get "${APT_OPTS[@]}" -q download "$p=$ver" </dev/null >/dev/null) ||
+				die "apt-get download $p=$ver failed"
+			[ -f "$deb" ] || die "apt-get download $p=$ver gave no $deb"
+		fi
+		rm -f "$dir"/.linux-source-"$s"-* "$tb"
+		mkdir -p "$dir"
+		dpkg-deb -x "$deb" "$dir"
+		[ -f "$tb" ] || die "$deb has no usr/src/linux-source-$s.tar.xz"
+		touch "$stamp"
+		info "$p=$ver unpacked into $dir"
+	fi
+	exec 9>&-
+	echo "$tb"
+}
+
 # dir_of SERIES: root of the series' files ("" for the host's).
 root_of() {
 	case $(suites_of "$1") in
@@ -475,6 +533,10 @@ fetch|update)
 kdir|kernel|modules-dir|release|vm-args)
 	[ $# -eq 1 ] || die "$cmd takes one series (${ALL_SERIES[*]})"
 	query "$cmd" "$1"
+	;;
+source)
+	[ $# -eq 1 ] || die "$cmd takes one series (${ALL_SERIES[*]})"
+	source_of "$1"
 	;;
 list)
 	for s in "${ALL_SERIES[@]}"; do
