@@ -273,6 +273,8 @@ void ipvl_addr_flush(struct ipvl_dev *slave);
 void ipvl_addr_flush_learned(struct ipvl_dev *slave);
 int ipvl_addr_learn(struct ipvl_dev *slave, const void *ip, bool is_v6);
 void ipvl_addr_age(struct ipvl_dev *slave, unsigned long timeout);
+unsigned int ipvl_master_addr_type4(const struct net_device *master,
+				    __be32 ip);
 int ipvl_addr_notifiers_register(void);
 void ipvl_addr_notifiers_unregister(void);
 
