@@ -92,10 +92,24 @@ enum {
 	IFLA_IPVLAN_X_MC_QUEUE_LEN,	/* u32: multicast backlog, 1..65536 */
 	IFLA_IPVLAN_X_ARP_FILTER,	/* u8: 1 ARP filter on (default) */
 	IFLA_IPVLAN_X_DEFAULT,		/* u8: 1 this slave is the port's default */
+	/* The last attribute rtnetlink allows a link kind (RTNL_MAX_TYPE):
+	 * every further extension is a member of this nest.
+	 */
+	IFLA_IPVLAN_X_EXT = 50,		/* nest of IPVLAN_X_EXT_* */
 	__IFLA_IPVLAN_X_MAX
 };
 
 #define IFLA_IPVLAN_X_MAX (__IFLA_IPVLAN_X_MAX - 1)
+
+/* Members of IFLA_IPVLAN_X_EXT. */
+enum {
+	IPVLAN_X_EXT_UNSPEC,
+	IPVLAN_X_EXT_MAC_NAT,		/* u8: 1 MAC-NAT on (per slave), 0 off */
+	IPVLAN_X_EXT_GUEST_MAC,		/* 6 bytes, report only: the guest's MAC */
+	__IPVLAN_X_EXT_MAX
+};
+
+#define IPVLAN_X_EXT_MAX (__IPVLAN_X_EXT_MAX - 1)
 
 /* Counters in IFLA_IPVLAN_X_STATS, all u64. */
 enum {
@@ -115,6 +129,10 @@ enum {
 	IPVLAN_X_STATS_DHCP_UNTRACKED,	/* per master: table full or xid taken */
 	IPVLAN_X_STATS_DHCP_UNMATCHED,	/* per master: replies for nobody */
 	IPVLAN_X_STATS_DHCP_RX_BAD,	/* per master: malformed DHCP replies */
+	IPVLAN_X_STATS_MACNAT_TX = 24,	/* guest frames whose MACs were rewritten */
+	IPVLAN_X_STATS_MACNAT_RX = 25,	/* frames to the guest rewritten */
+	IPVLAN_X_STATS_MACNAT_BAD = 26,	/* malformed ARP/ND/DHCP of a guest, dropped */
+	IPVLAN_X_STATS_NEIGH_ANSWERED = 27, /* L3 modes: ARP/NS answered */
 	__IPVLAN_X_STATS_MAX
 };
 
