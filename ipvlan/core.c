@@ -436,7 +436,10 @@ static int ipvl_tx_l3(struct sk_buff *skb, struct ipvl_dev *slave)
 	if (!(flags & IPVLAN_F_VEPA) &&
 	    ipvl_l3_addr(skb, ETH_HLEN, eth_hdr(skb)->h_proto, true, &ip)) {
 		to = ipvl_owner(port, &ip);
-		if (to)
+		/* A guest's ARP probe or announcement of its own address
+		 * does not come back to it (l3neigh.c).
+		 */
+		if (to && !(to == slave && READ_ONCE(slave->learn)))
 			return ipvl_tx_to_slave(skb, to, flags);
 	}
 	return ipvl_tx_routed(skb, slave);

@@ -74,6 +74,21 @@ static int ipvl_nl_validate(struct nlattr *tb[], struct nlattr *data[],
 				    "unknown ipvlan mode (l2=0, l3=1, l3s=2)");
 		return -EINVAL;
 	}
+	/* A new attribute: strict, before anything changes. */
+	if (data && data[IFLA_IPVLAN_X_EXT]) {
+		const struct nlattr *ext = data[IFLA_IPVLAN_X_EXT];
+		int err;
+
+		if (!(ext->nla_type & NLA_F_NESTED)) {
+			NL_SET_ERR_MSG_ATTR(extack, ext,
+					    "IFLA_IPVLAN_X_EXT needs NLA_F_NESTED");
+			return -EINVAL;
+		}
+		err = nla_validate_nested(ext, IPVLAN_X_EXT_MAX,
+					  ipvl_ext_policy, extack);
+		if (err)
+			return err;
+	}
 	if (data && data[IFLA_IPVLAN_FLAGS]) {
 		u16 flags = nla_get_u16(data[IFLA_IPVLAN_FLAGS]);
 
@@ -133,7 +148,7 @@ static int ipvl_nl_apply_slave(struct ipvl_dev *slave, struct nlattr *data[],
 
 	if (!data)
 		return 0;
-	/* Parsed (strictly: a new attribute) before anything changes. */
+	/* Validated strictly by ipvl_nl_validate(): cannot fail here. */
 	if (data[IFLA_IPVLAN_X_EXT]) {
 		err = nla_parse_nested(ext, IPVLAN_X_EXT_MAX,
 				       data[IFLA_IPVLAN_X_EXT], ipvl_ext_policy,
