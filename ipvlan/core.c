@@ -399,10 +399,14 @@ static int ipvl_tx_routed(struct sk_buff *skb, struct ipvl_dev *slave)
 	__be16 proto = eth_hdr(skb)->h_proto;
 
 	/* A guest's ARP that l3neigh.c did not answer (a reply, an
-	 * announcement, a probe) goes to the wire as in l2: learning has
-	 * policed it.
+	 * announcement, a probe) goes to the wire as in l2, and so does its
+	 * broadcast DHCP DISCOVER or REQUEST (dhcp.c finds it the unicast
+	 * reply): learning has policed them.
 	 */
-	if (proto == htons(ETH_P_ARP) && READ_ONCE(slave->learn)) {
+	if (READ_ONCE(slave->learn) &&
+	    (proto == htons(ETH_P_ARP) ||
+	     (is_broadcast_ether_addr(eth_hdr(skb)->h_dest) &&
+	      ipvl_dhcp_client_msg(skb)))) {
 		ipvl_cross_ns(skb, master);
 		return dev_queue_xmit(skb);
 	}

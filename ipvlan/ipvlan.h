@@ -356,6 +356,7 @@ void ipvl_learn_set(struct ipvl_dev *slave, bool on);
 
 /* dhcp.c */
 bool ipvl_dhcp_tx(struct ipvl_dev *slave, const struct sk_buff *skb);
+bool ipvl_dhcp_client_msg(const struct sk_buff *skb);
 struct ipvl_dev *ipvl_dhcp_rx(struct ipvl_port *port,
 			      const struct sk_buff *skb);
 void ipvl_dhcp_forget(struct ipvl_dev *slave);

@@ -19,7 +19,9 @@
 #    IPv6 address added with DAD on becomes valid, ARP probes (arping -D)
 #    for its own and for a free address get no answer;
 #  - guest B with a MAC of its own and MAC-NAT on works the same; the
-#    answer it gets is the master's MAC, not its own.
+#    answer it gets is the master's MAC, not its own; its DHCP client
+#    (busybox udhcpc, no broadcast flag) gets a lease from dnsmasq outside
+#    (its broadcasts go to the wire, the unicast reply finds it by xid).
 #
 # Against the in-tree ipvtap (IMPL=in-tree) a guest without static
 # neighbours cannot reach anything in l3 (marked # DIFF).
@@ -122,7 +124,7 @@ if [ "$IMPL" = in-tree ]; then
 	ktap_finish
 fi
 
-ktap_plan 11
+ktap_plan 12
 
 check "l3: guest A pings the outside and, via its default route, a host beyond it (IPv4)" \
 	eval "ping_ok $NS_GA $OUT4 && ping_ok $NS_GA $FAR4"
@@ -170,5 +172,40 @@ check "... the answers for its router, sent to its own MAC, say the master's" \
 	eval "answered gb $MAC_B $OUT4 && answered gb $MAC_B $OUT6"
 check "guests A and B ping each other" \
 	eval "ping_ok $NS_GA $B4 && ping_ok $NS_GB $A6"
+
+# ---------------------------------------------------------------- DHCP
+
+# leased_ping: guest B's udhcpc (no broadcast flag) gets a lease from
+# dnsmasq outside, and B pings the outside from the leased address.
+leased_ping() {
+	local ip
+
+	ip netns exec "$NS_GB" busybox udhcpc -f -q -n -i g0 \
+		-s "$TMP/udhcpc.sh" -t 4 -T 2 >"$TMP/udhcpc.out" 2>&1
+	ip=$(awk '$1 == "bound" { a = $2 } END { print a }' "$TMP/dhcp.log")
+	if [ -z "$ip" ]; then
+		cat "$TMP/udhcpc.out" "$TMP/dnsmasq.log"
+		return 1
+	fi
+	ip netns exec "$NS_GB" ping -c 3 -i 0.2 -W 2 -I "$ip" "$OUT4"
+}
+if command -v dnsmasq >/dev/null 2>&1 && busybox udhcpc --help >/dev/null 2>&1; then
+	bg "$TMP/dnsmasq.log" ip netns exec "$NS_OUT" dnsmasq --no-daemon \
+		--conf-file=/dev/null --port=0 --interface=o0 --bind-interfaces \
+		--dhcp-range=$NET4.100,$NET4.149,255.255.255.0,2m \
+		--dhcp-leasefile="$TMP/leases" --pid-file="$TMP/dnsmasq.pid" \
+		--no-ping --dhcp-authoritative --log-dhcp --log-facility=- \
+		--user=root --group=root
+	wait_for 10 grep -q 'DHCP, IP range' "$TMP/dnsmasq.log" >/dev/null
+	# shellcheck disable=SC2016 # the script's own variables
+	printf '#!/bin/sh\necho "$1 ${ip:-}" >>%s\n[ "$1" != bound ] || ip addr add "$ip/24" dev "$interface"\n' \
+		"$TMP/dhcp.log" >"$TMP/udhcpc.sh"
+	chmod +x "$TMP/udhcpc.sh"
+	check "l3, MAC-NAT: guest B's udhcpc (no broadcast flag) gets a lease and pings the outside from it" \
+		leased_ping
+else
+	skip "l3, MAC-NAT: guest B's udhcpc (no broadcast flag) gets a lease and pings the outside from it" \
+		"dnsmasq or busybox udhcpc missing (make deps)"
+fi
 
 ktap_finish
