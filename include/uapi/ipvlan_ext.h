@@ -112,8 +112,10 @@
  * probes and duplicate address detection (sender 0.0.0.0, source ::),
  * announcements (sender = target) and requests for an address the slave
  * owns (IPVLAN_X_STATS_NEIGH_ANSWERED). The guest's other ARP (replies to
- * the outside's requests, announcements, probes) goes to the wire as in
- * l2, and never back to the guest itself.
+ * the outside's requests, announcements, probes) and its broadcast DHCPv4
+ * client messages go to the wire as in l2, never back to the guest
+ * itself (the server's unicast reply finds the guest as in "DHCP for
+ * guests" above).
  */
 #ifndef _UAPI_IPVLAN_EXT_H
 #define _UAPI_IPVLAN_EXT_H
