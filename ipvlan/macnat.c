@@ -178,11 +178,11 @@ static int ipvl_mn_arp(struct sk_buff *skb, const struct ipvl_mn *mn)
 static int ipvl_mn_nd(struct sk_buff *skb, const struct ipvl_mn *mn)
 {
 	unsigned int icmp = mn->off + sizeof(struct ipv6hdr);
+	struct in6_addr who;	/* the address the option goes with */
 	unsigned int o, end, optlen;
 	struct icmp6hdr _ic, *ic;
 	struct ipv6hdr _ip6, *ip6;
 	u8 opt[8], old[ETH_ALEN];
-	struct in6_addr who;	/* the address the option goes with */
 	bool by_target;
 	int changed = 0;
 	u8 want;
@@ -238,7 +238,7 @@ static int ipvl_mn_nd(struct sk_buff *skb, const struct ipvl_mn *mn)
 		if (opt[0] != want || optlen != sizeof(opt))
 			continue;
 		if (skb_copy_bits(skb, o, opt, sizeof(opt)))
-			return -EINVAL;
+			return mn->out ? -EINVAL : changed;
 		memcpy(old, opt + 2, ETH_ALEN);
 		if (!ipvl_mn_swap(mn, opt + 2, &who, true))
 			continue;
@@ -255,10 +255,10 @@ static int ipvl_mn_nd(struct sk_buff *skb, const struct ipvl_mn *mn)
 /* DHCPv4: chaddr of a client message (out) or a server reply (in). */
 static int ipvl_mn_dhcp(struct sk_buff *skb, const struct ipvl_mn *mn)
 {
-	unsigned int udp, chaddr;
+	u8 bootp[3], mac[ETH_ALEN], old[ETH_ALEN];
 	struct udphdr _uh, *uh;
 	struct iphdr _iph, *iph;
-	u8 bootp[3], mac[ETH_ALEN], old[ETH_ALEN];
+	unsigned int udp, chaddr;
 	__be16 sport, dport;
 
 	iph = skb_header_pointer(skb, mn->off, sizeof(_iph), &_iph);

@@ -377,7 +377,7 @@ static int ipvl_nl_fill_stats(struct sk_buff *skb, struct ipvl_dev *slave)
 	return 0;
 }
 
-/* IFLA_IPVLAN_X_EXT: the extensions beyond attribute 50, one nest. */
+/* IFLA_IPVLAN_X_EXT (50, the last number): later extensions, one nest. */
 static int ipvl_nl_fill_ext(struct sk_buff *skb, const struct ipvl_dev *slave)
 {
 	struct nlattr *nest = nla_nest_start(skb, IFLA_IPVLAN_X_EXT);
