@@ -107,6 +107,11 @@ static rx_handler_result_t ipvl_rx_to_slave(struct sk_buff **pskb,
 		ipvl_count_rx(slave, len, false, false);
 		return RX_HANDLER_CONSUMED;
 	}
+	if (!ipvl_macnat_in(slave, skb)) {
+		kfree_skb(skb);
+		ipvl_count_rx(slave, len, false, false);
+		return RX_HANDLER_CONSUMED;
+	}
 	/* Keep the arrival time: sockets in the slave's netns may read it. */
 	tstamp = skb->tstamp;
 	ipvl_cross_ns(skb, slave->dev);
@@ -257,6 +262,11 @@ static int ipvl_tx_to_slave(struct sk_buff *skb, struct ipvl_dev *to,
 		ipvl_count_rx(to, len, false, false);
 		return NET_XMIT_DROP;
 	}
+	if (!ipvl_macnat_in(to, skb)) {
+		kfree_skb(skb);
+		ipvl_count_rx(to, len, false, false);
+		return NET_XMIT_DROP;
+	}
 	ret = dev_forward_skb(to->dev, skb);
 	ipvl_count_rx(to, len, ret == NET_RX_SUCCESS, false);
 	return ret == NET_RX_SUCCESS ? NET_XMIT_SUCCESS : NET_XMIT_DROP;
@@ -388,6 +398,18 @@ static int ipvl_tx_routed(struct sk_buff *skb, struct ipvl_dev *slave)
 	struct net_device *master = slave->port->dev;
 	__be16 proto = eth_hdr(skb)->h_proto;
 
+	/* A guest's ARP that l3neigh.c did not answer (a reply, an
+	 * announcement, a probe) goes to the wire as in l2, and so does its
+	 * broadcast DHCP DISCOVER or REQUEST (dhcp.c finds it the unicast
+	 * reply): learning has policed them.
+	 */
+	if (READ_ONCE(slave->learn) &&
+	    (proto == htons(ETH_P_ARP) ||
+	     (is_broadcast_ether_addr(eth_hdr(skb)->h_dest) &&
+	      ipvl_dhcp_client_msg(skb)))) {
+		ipvl_cross_ns(skb, master);
+		return dev_queue_xmit(skb);
+	}
 	if (is_multicast_ether_addr(eth_hdr(skb)->h_dest))
 		goto drop;
 
@@ -418,7 +440,10 @@ static int ipvl_tx_l3(struct sk_buff *skb, struct ipvl_dev *slave)
 	if (!(flags & IPVLAN_F_VEPA) &&
 	    ipvl_l3_addr(skb, ETH_HLEN, eth_hdr(skb)->h_proto, true, &ip)) {
 		to = ipvl_owner(port, &ip);
-		if (to)
+		/* A guest's ARP probe or announcement of its own address
+		 * does not come back to it (l3neigh.c).
+		 */
+		if (to && !(to == slave && READ_ONCE(slave->learn)))
 			return ipvl_tx_to_slave(skb, to, flags);
 	}
 	return ipvl_tx_routed(skb, slave);
@@ -447,6 +472,14 @@ netdev_tx_t ipvl_start_xmit(struct sk_buff *skb, struct net_device *dev)
 	if (slave->orphan_tx)
 		skb_orphan(skb);
 
+	/* The guest's own MAC becomes the master's first (macnat.c), so
+	 * that learning sees the frame as from a guest using the master's.
+	 */
+	if (READ_ONCE(slave->mac_nat) && !ipvl_macnat_tx(slave, skb)) {
+		kfree_skb(skb);
+		ret = NET_XMIT_DROP;
+		goto out;
+	}
 	if (READ_ONCE(slave->learn) && !ipvl_learn_tx(slave, skb)) {
 		kfree_skb(skb);
 		ret = NET_XMIT_DROP;
@@ -457,6 +490,8 @@ netdev_tx_t ipvl_start_xmit(struct sk_buff *skb, struct net_device *dev)
 		ret = ipvl_tx_l2(skb, slave);
 	else if (ipvl_is_default(slave))
 		ret = ipvl_tx_default(skb, slave);
+	else if (READ_ONCE(slave->learn) && ipvl_neigh_answer(slave, skb))
+		ret = NET_XMIT_SUCCESS;	/* answered (l3neigh.c) */
 	else
 		ret = ipvl_tx_l3(skb, slave);
 out:

@@ -176,6 +176,11 @@ void ipvl_default_rx_mc(struct ipvl_port *port, struct ipvl_dev *slave,
 	nskb->pkt_type = is_broadcast_ether_addr(dest) ? PACKET_BROADCAST :
 							 PACKET_MULTICAST;
 	nskb->dev = slave->dev;
+	if (!ipvl_macnat_in(slave, nskb)) {
+		kfree_skb(nskb);
+		ipvl_count_rx(slave, len, false, true);
+		return;
+	}
 	atomic64_inc(&port->default_rx);
 	ipvl_count_rx(slave, len, netif_rx(nskb) == NET_RX_SUCCESS, true);
 }

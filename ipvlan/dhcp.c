@@ -400,6 +400,24 @@ bool ipvl_dhcp_tx(struct ipvl_dev *slave, const struct sk_buff *skb)
 	return true;
 }
 
+/**
+ * ipvl_dhcp_client_msg - is @skb a DHCPv4 client message?
+ * @skb: a frame a slave sends, Ethernet header at skb->data
+ *
+ * For the L3 modes (core.c), which send a learning slave's guest's
+ * broadcast DISCOVER and REQUEST to the wire: the server's unicast reply
+ * then finds the guest by its transaction (ipvl_dhcp_rx()).
+ */
+bool ipvl_dhcp_client_msg(const struct sk_buff *skb)
+{
+	struct ipvl_dhcp_msg m;
+
+	return eth_hdr(skb)->h_proto == htons(ETH_P_IP) &&
+	       ipvl_dhcp_parse(skb, ETH_HLEN, BOOTREQUEST,
+			       IPVL_DHCP_CLIENT_PORT, IPVL_DHCP_SERVER_PORT,
+			       &m) == IPVL_DHCP_OK;
+}
+
 /* The slave with id @id, or NULL. Caller holds RCU. */
 static struct ipvl_dev *ipvl_dhcp_slave(struct ipvl_port *port, u64 id)
 {

@@ -177,6 +177,20 @@ struct ipvl_dev {
 	atomic64_t		x_dhcp_tracked;		/* client messages noted */
 	atomic64_t		x_dhcp_delivered;	/* replies handed over */
 	atomic64_t		x_dhcp_bad;		/* malformed, dropped */
+
+	/* MAC-NAT (macnat.c). mac_nat: RTNL writers, read locklessly.
+	 * guest_mac: the guest's MAC as ether_addr_to_u64(), 0 while none
+	 * is latched; set once by cmpxchg on the data path, cleared under
+	 * RTNL (setting changed, flush).
+	 */
+	bool			mac_nat;
+	atomic64_t		guest_mac;
+	atomic64_t		x_macnat_tx;
+	atomic64_t		x_macnat_rx;
+	atomic64_t		x_macnat_bad;
+
+	/* L3-mode neighbours answered for the guest (l3neigh.c). */
+	atomic64_t		x_neigh_answered;
 };
 
 /* Control block of frames queued on port->backlog. */
@@ -344,12 +358,41 @@ void ipvl_learn_set(struct ipvl_dev *slave, bool on);
 
 /* dhcp.c */
 bool ipvl_dhcp_tx(struct ipvl_dev *slave, const struct sk_buff *skb);
+bool ipvl_dhcp_client_msg(const struct sk_buff *skb);
 struct ipvl_dev *ipvl_dhcp_rx(struct ipvl_port *port,
 			      const struct sk_buff *skb);
 void ipvl_dhcp_forget(struct ipvl_dev *slave);
 void ipvl_dhcp_port_init(struct ipvl_port *port);
 size_t ipvl_dhcp_stats_size(void);
 int ipvl_dhcp_fill_stats(struct sk_buff *skb, const struct ipvl_dev *slave);
+
+/* macnat.c */
+bool ipvl_macnat_tx(struct ipvl_dev *slave, struct sk_buff *skb);
+bool ipvl_macnat_rx(struct ipvl_dev *slave, struct sk_buff *skb);
+bool ipvl_macnat_guest(const struct ipvl_dev *slave, u8 *mac);
+void ipvl_macnat_set(struct ipvl_dev *slave, bool on);
+void ipvl_macnat_forget(struct ipvl_dev *slave);
+size_t ipvl_macnat_ext_size(void);
+int ipvl_macnat_fill_ext(struct sk_buff *skb, const struct ipvl_dev *slave);
+size_t ipvl_macnat_stats_size(void);
+int ipvl_macnat_fill_stats(struct sk_buff *skb, const struct ipvl_dev *slave);
+
+/*
+ * The receive side of MAC-NAT for a frame handed to @slave (unshared by
+ * the caller): a no-op unless the slave has it on. Return: false if the
+ * frame could not be made writable (dropped by the caller).
+ */
+static inline bool ipvl_macnat_in(struct ipvl_dev *slave, struct sk_buff *skb)
+{
+	if (likely(!READ_ONCE(slave->mac_nat)))
+		return true;
+	return ipvl_macnat_rx(slave, skb);
+}
+
+/* l3neigh.c */
+bool ipvl_neigh_answer(struct ipvl_dev *slave, struct sk_buff *skb);
+size_t ipvl_neigh_stats_size(void);
+int ipvl_neigh_fill_stats(struct sk_buff *skb, const struct ipvl_dev *slave);
 
 /* l3s.c: built when CONFIG_IPVTAP_IPVLAN_L3S is (Kconfig, ipvlan/Kbuild) */
 #if IS_ENABLED(CONFIG_IPVTAP_IPVLAN_L3S)

@@ -89,6 +89,12 @@ static void ipvl_mc_deliver(struct sk_buff *skb, struct ipvl_dev *slave,
 		nskb->pkt_type = pkt_type;
 		nskb->dev = slave->dev;
 	}
+	/* A copy of its own: MAC-NAT may rewrite it (macnat.c). */
+	if (!ipvl_macnat_in(slave, nskb)) {
+		kfree_skb(nskb);
+		ipvl_count_rx(slave, len, false, true);
+		return;
+	}
 	/* Counted as received once handed to the slave's stack, as a NIC
 	 * does; what the stack then drops, it counts itself.
 	 */

@@ -24,6 +24,15 @@ static struct netlink_range_validation ipvl_mc_queue_len_range = {
 	.max = IPVLAN_X_MC_QUEUE_LEN_LIMIT,
 };
 
+/* Members of IFLA_IPVLAN_X_EXT. */
+static const struct nla_policy ipvl_ext_policy[IPVLAN_X_EXT_MAX + 1] = {
+	[IPVLAN_X_EXT_MAC_NAT]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[IPVLAN_X_EXT_GUEST_MAC] = {
+		.type = NLA_REJECT,
+		.reject_message = "the guest's MAC is read-only (learned from its frames)",
+	},
+};
+
 static const struct nla_policy ipvl_nl_policy[IFLA_IPVLAN_X_MAX + 1] = {
 	/* Range checked in validate: upstream answers EINVAL, not ERANGE. */
 	[IFLA_IPVLAN_MODE]	= { .type = NLA_U16 },
@@ -46,6 +55,7 @@ static const struct nla_policy ipvl_nl_policy[IFLA_IPVLAN_X_MAX + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, &ipvl_mc_queue_len_range),
 	[IFLA_IPVLAN_X_ARP_FILTER] = NLA_POLICY_MAX(NLA_U8, 1),
 	[IFLA_IPVLAN_X_DEFAULT]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[IFLA_IPVLAN_X_EXT]	= NLA_POLICY_NESTED(ipvl_ext_policy),
 };
 
 static int ipvl_nl_validate(struct nlattr *tb[], struct nlattr *data[],
@@ -63,6 +73,21 @@ static int ipvl_nl_validate(struct nlattr *tb[], struct nlattr *data[],
 		NL_SET_ERR_MSG_ATTR(extack, data[IFLA_IPVLAN_MODE],
 				    "unknown ipvlan mode (l2=0, l3=1, l3s=2)");
 		return -EINVAL;
+	}
+	/* A new attribute: strict, before anything changes. */
+	if (data && data[IFLA_IPVLAN_X_EXT]) {
+		const struct nlattr *ext = data[IFLA_IPVLAN_X_EXT];
+		int err;
+
+		if (!(ext->nla_type & NLA_F_NESTED)) {
+			NL_SET_ERR_MSG_ATTR(extack, ext,
+					    "IFLA_IPVLAN_X_EXT needs NLA_F_NESTED");
+			return -EINVAL;
+		}
+		err = nla_validate_nested(ext, IPVLAN_X_EXT_MAX,
+					  ipvl_ext_policy, extack);
+		if (err)
+			return err;
 	}
 	if (data && data[IFLA_IPVLAN_FLAGS]) {
 		u16 flags = nla_get_u16(data[IFLA_IPVLAN_FLAGS]);
@@ -111,12 +136,26 @@ static int ipvl_nl_apply(struct ipvl_port *port, struct nlattr *data[],
 	return 0;
 }
 
-/* Per-slave extension settings (learning, default slave). RTNL held. */
+/*
+ * Per-slave extension settings (learning, default slave, the members of
+ * IFLA_IPVLAN_X_EXT). RTNL held.
+ */
 static int ipvl_nl_apply_slave(struct ipvl_dev *slave, struct nlattr *data[],
 			       struct netlink_ext_ack *extack)
 {
+	struct nlattr *ext[IPVLAN_X_EXT_MAX + 1] = {};
+	int err;
+
 	if (!data)
 		return 0;
+	/* Validated strictly by ipvl_nl_validate(): cannot fail here. */
+	if (data[IFLA_IPVLAN_X_EXT]) {
+		err = nla_parse_nested(ext, IPVLAN_X_EXT_MAX,
+				       data[IFLA_IPVLAN_X_EXT], ipvl_ext_policy,
+				       extack);
+		if (err)
+			return err;
+	}
 	if (data[IFLA_IPVLAN_X_LEARN_MAX])
 		WRITE_ONCE(slave->learn_max,
 			   nla_get_u32(data[IFLA_IPVLAN_X_LEARN_MAX]));
@@ -127,8 +166,12 @@ static int ipvl_nl_apply_slave(struct ipvl_dev *slave, struct nlattr *data[],
 	}
 	if (data[IFLA_IPVLAN_X_LEARN])
 		ipvl_learn_set(slave, nla_get_u8(data[IFLA_IPVLAN_X_LEARN]));
-	if (data[IFLA_IPVLAN_X_LEARN_FLUSH])
+	if (data[IFLA_IPVLAN_X_LEARN_FLUSH]) {
 		ipvl_addr_flush_learned(slave);
+		ipvl_macnat_forget(slave);
+	}
+	if (ext[IPVLAN_X_EXT_MAC_NAT])
+		ipvl_macnat_set(slave, nla_get_u8(ext[IPVLAN_X_EXT_MAC_NAT]));
 	if (data[IFLA_IPVLAN_X_DEFAULT])
 		return ipvl_default_set(slave,
 					nla_get_u8(data[IFLA_IPVLAN_X_DEFAULT]),
@@ -286,7 +329,11 @@ static size_t ipvl_nl_get_size(const struct net_device *dev)
 	       nla_total_size(sizeof(u8)) +	/* IFLA_IPVLAN_X_DEFAULT */
 	       nla_total_size(0) +		/* IFLA_IPVLAN_X_STATS */
 	       8 * nla_total_size_64bit(sizeof(u64)) +
-	       ipvl_dhcp_stats_size();
+	       ipvl_dhcp_stats_size() +
+	       ipvl_macnat_stats_size() +
+	       ipvl_neigh_stats_size() +
+	       nla_total_size(0) +		/* IFLA_IPVLAN_X_EXT */
+	       ipvl_macnat_ext_size();
 }
 
 static int ipvl_nl_fill_stats(struct sk_buff *skb, struct ipvl_dev *slave)
@@ -320,7 +367,24 @@ static int ipvl_nl_fill_stats(struct sk_buff *skb, struct ipvl_dev *slave)
 	    nla_put_u64_64bit(skb, IPVLAN_X_STATS_DEFAULT_RX,
 			      atomic64_read(&port->default_rx),
 			      IPVLAN_X_STATS_PAD) ||
-	    ipvl_dhcp_fill_stats(skb, slave)) {
+	    ipvl_dhcp_fill_stats(skb, slave) ||
+	    ipvl_macnat_fill_stats(skb, slave) ||
+	    ipvl_neigh_fill_stats(skb, slave)) {
+		nla_nest_cancel(skb, nest);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+/* IFLA_IPVLAN_X_EXT (50, the last number): later extensions, one nest. */
+static int ipvl_nl_fill_ext(struct sk_buff *skb, const struct ipvl_dev *slave)
+{
+	struct nlattr *nest = nla_nest_start(skb, IFLA_IPVLAN_X_EXT);
+
+	if (!nest)
+		return -EMSGSIZE;
+	if (ipvl_macnat_fill_ext(skb, slave)) {
 		nla_nest_cancel(skb, nest);
 		return -EMSGSIZE;
 	}
@@ -347,6 +411,8 @@ static int ipvl_nl_fill_info(struct sk_buff *skb, const struct net_device *dev)
 	    nla_put_u8(skb, IFLA_IPVLAN_X_ARP_FILTER,
 		       READ_ONCE(port->arp_filter)) ||
 	    nla_put_u8(skb, IFLA_IPVLAN_X_DEFAULT, ipvl_is_default(slave)))
+		return -EMSGSIZE;
+	if (ipvl_nl_fill_ext(skb, slave))
 		return -EMSGSIZE;
 	return ipvl_nl_fill_stats(skb, slave);
 }

@@ -643,3 +643,33 @@ serve_stop() {
 	kill -TERM "$SERVE_PID" 2>/dev/null
 	wait "$SERVE_PID"
 }
+
+# ------------------------------------------------------- pumped guests
+
+# pump_guest VAR LABEL VT MAC: a namespace (its name in VAR) whose tap
+# device g0, with MAC, is bridged by tools/testing/tappump.py to the
+# /dev/tapN of ipvtap VT (in NS_HOST): the namespace's own kernel is the
+# guest behind VT. The pump logs to $TMP/pump-LABEL.log (TMP: the test's
+# scratch directory). Needs the tun module.
+pump_guest() {
+	local var=$1 label=$2 vt=$3 mac=$4 ns
+
+	modprobe tun 2>/dev/null
+	if [ ! -c /dev/net/tun ]; then
+		mkdir -p /dev/net
+		mknod /dev/net/tun c 10 200 ||
+			ktap_skip_all "no /dev/net/tun (CONFIG_TUN)"
+	fi
+	ns_create "$var:$label"
+	ns=${!var}
+	tap_node "$NS_HOST" "$vt" || ktap_bail "no /dev/tapN for $vt"
+	ip -n "$ns" tuntap add dev g0 mode tap ||
+		ktap_bail "cannot create a tap device in $ns"
+	ip -n "$ns" link set g0 address "$mac"
+	ip -n "$ns" link set g0 up
+	bg "$TMP/pump-$label.err" ip netns exec "$ns" python3 -S \
+		"$IPVTAP_REPO/tools/testing/tappump.py" "$TAP" g0 \
+		"$TMP/pump-$label.log"
+	wait_for 10 grep -q '^pump up' "$TMP/pump-$label.log" >/dev/null ||
+		ktap_bail "the pump of $label did not start: $(cat "$TMP/pump-$label.err")"
+}

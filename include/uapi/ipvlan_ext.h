@@ -78,6 +78,44 @@
  * master); client messages the table has no room for, or whose
  * transaction another slave holds, are sent but not noted
  * (IPVLAN_X_STATS_DHCP_UNTRACKED, per master).
+ *
+ * IFLA_IPVLAN_X_EXT (50) is the last attribute number rtnetlink allows a
+ * link kind (RTNL_MAX_TYPE): every extension after it is a member of this
+ * nest (IPVLAN_X_EXT_*), parsed strictly (NLA_F_NESTED, no unknown
+ * members). It is always reported back.
+ *
+ * MAC-NAT (IPVLAN_X_EXT_MAC_NAT, per slave; default off): the guest keeps
+ * a MAC of its own. The first unicast source MAC other than the master's
+ * that the slave sends after MAC-NAT was turned on is latched as the
+ * guest's (IPVLAN_X_EXT_GUEST_MAC, report only); from then on frames from
+ * any other source MAC, the master's included, are dropped
+ * (IPVLAN_X_STATS_MAC_DROPS): one MAC per slave. Turning MAC-NAT off, or
+ * IFLA_IPVLAN_X_LEARN_FLUSH, forgets it. A hardware address that denotes
+ * the guest is rewritten: the guest's MAC becomes the master's on the way
+ * out (Ethernet source, ARP sender/target, the link-layer address options
+ * of ND (RS, RA, NS, NA, redirect), the chaddr of DHCPv4 client messages;
+ * ICMPv6 and UDP checksums updated; IPVLAN_X_STATS_MACNAT_TX), and the
+ * master's becomes the guest's on the way in where it denotes this guest
+ * (unicast Ethernet destination, ARP and ND addresses whose IP address the
+ * slave owns, chaddr of DHCPv4 replies; IPVLAN_X_STATS_MACNAT_RX).
+ * Broadcast and multicast destinations are never touched. A malformed
+ * ARP/ND message or a VLAN-tagged frame from the guest is dropped
+ * (IPVLAN_X_STATS_MACNAT_BAD). Anti-spoofing is learning's, unchanged:
+ * the latched MAC never reaches the wire and never decides where a frame
+ * goes (switching stays on L3 addresses), and learning polices the
+ * rewritten frame's addresses as it does any guest's.
+ *
+ * L3-mode neighbours (learning slaves in l3/l3s that are not the default
+ * slave; no setting): the guest's ARP requests and neighbour
+ * solicitations for any unicast address are answered by the driver with
+ * the master's MAC (also under MAC-NAT, sent to the guest's own), except
+ * probes and duplicate address detection (sender 0.0.0.0, source ::),
+ * announcements (sender = target) and requests for an address the slave
+ * owns (IPVLAN_X_STATS_NEIGH_ANSWERED). The guest's other ARP (replies to
+ * the outside's requests, announcements, probes) and its broadcast DHCPv4
+ * client messages go to the wire as in l2, never back to the guest
+ * itself (the server's unicast reply finds the guest as in "DHCP for
+ * guests" above).
  */
 #ifndef _UAPI_IPVLAN_EXT_H
 #define _UAPI_IPVLAN_EXT_H
@@ -92,10 +130,24 @@ enum {
 	IFLA_IPVLAN_X_MC_QUEUE_LEN,	/* u32: multicast backlog, 1..65536 */
 	IFLA_IPVLAN_X_ARP_FILTER,	/* u8: 1 ARP filter on (default) */
 	IFLA_IPVLAN_X_DEFAULT,		/* u8: 1 this slave is the port's default */
+	/* The last attribute rtnetlink allows a link kind (RTNL_MAX_TYPE):
+	 * every further extension is a member of this nest.
+	 */
+	IFLA_IPVLAN_X_EXT = 50,		/* nest of IPVLAN_X_EXT_* */
 	__IFLA_IPVLAN_X_MAX
 };
 
 #define IFLA_IPVLAN_X_MAX (__IFLA_IPVLAN_X_MAX - 1)
+
+/* Members of IFLA_IPVLAN_X_EXT. */
+enum {
+	IPVLAN_X_EXT_UNSPEC,
+	IPVLAN_X_EXT_MAC_NAT,		/* u8: 1 MAC-NAT on (per slave), 0 off */
+	IPVLAN_X_EXT_GUEST_MAC,		/* 6 bytes, report only: the guest's MAC */
+	__IPVLAN_X_EXT_MAX
+};
+
+#define IPVLAN_X_EXT_MAX (__IPVLAN_X_EXT_MAX - 1)
 
 /* Counters in IFLA_IPVLAN_X_STATS, all u64. */
 enum {
@@ -115,6 +167,10 @@ enum {
 	IPVLAN_X_STATS_DHCP_UNTRACKED,	/* per master: table full or xid taken */
 	IPVLAN_X_STATS_DHCP_UNMATCHED,	/* per master: replies for nobody */
 	IPVLAN_X_STATS_DHCP_RX_BAD,	/* per master: malformed DHCP replies */
+	IPVLAN_X_STATS_MACNAT_TX = 24,	/* guest frames whose MACs were rewritten */
+	IPVLAN_X_STATS_MACNAT_RX = 25,	/* frames to the guest rewritten */
+	IPVLAN_X_STATS_MACNAT_BAD = 26,	/* malformed ARP/ND/DHCP of a guest, dropped */
+	IPVLAN_X_STATS_NEIGH_ANSWERED = 27, /* L3 modes: ARP/NS answered */
 	__IPVLAN_X_STATS_MAX
 };
 

@@ -2,7 +2,7 @@
 /*
  * ipvlanctl: show and set the extensions of ipvlan/ipvtap links that
  * iproute2 does not know (guest address learning, the multicast backlog,
- * the ARP filter, the default slave of the L3 modes, see
+ * the ARP filter, the default slave of the L3 modes, MAC-NAT, see
  * include/uapi/ipvlan_ext.h), over raw rtnetlink,
  * and the address table, from generic netlink family "ipvlan".
  *
@@ -10,7 +10,7 @@
  *   ipvlanctl addrs [DEV]
  *   ipvlanctl set DEV [learn on|off] [learn-max N] [learn-timeout SEC]
  *                     [flush] [mc-queue-len N] [arp-filter on|off]
- *                     [default on|off]
+ *                     [default on|off] [mac-nat on|off]
  *   ipvlanctl help
  *
  * Exit status: 0 success, 1 error (the kernel refused, no such device,
@@ -67,6 +67,10 @@ struct link {
 	bool		arp_filter;
 	bool		has_default;
 	bool		is_default;
+	bool		has_macnat;	/* IFLA_IPVLAN_X_EXT's MAC-NAT */
+	bool		mac_nat;
+	bool		has_guest_mac;
+	__u8		guest_mac[6];
 	bool		has_stats;
 	bool		has_stat[IPVLAN_X_STATS_MAX + 1];
 	__u64		stat[IPVLAN_X_STATS_MAX + 1];
@@ -122,6 +126,10 @@ static const char * const stat_names[IPVLAN_X_STATS_MAX + 1] = {
 	[IPVLAN_X_STATS_DHCP_UNTRACKED]	= "dhcp_untracked",
 	[IPVLAN_X_STATS_DHCP_UNMATCHED]	= "dhcp_unmatched",
 	[IPVLAN_X_STATS_DHCP_RX_BAD]	= "dhcp_rx_bad",
+	[IPVLAN_X_STATS_MACNAT_TX]	= "macnat_tx",
+	[IPVLAN_X_STATS_MACNAT_RX]	= "macnat_rx",
+	[IPVLAN_X_STATS_MACNAT_BAD]	= "macnat_bad",
+	[IPVLAN_X_STATS_NEIGH_ANSWERED]	= "neigh_answered",
 };
 
 static void *xrealloc(void *p, size_t size)
@@ -340,6 +348,21 @@ static void parse_stats(struct link *l, const struct rtattr *nest)
 	}
 }
 
+/* IFLA_IPVLAN_X_EXT: the extensions past attribute 50. */
+static void parse_ext(struct link *l, const struct rtattr *nest)
+{
+	const struct rtattr *tb[IPVLAN_X_EXT_MAX + 1];
+	__u8 v8;
+
+	parse_nested(tb, IPVLAN_X_EXT_MAX, nest);
+	if (attr_get(tb[IPVLAN_X_EXT_MAC_NAT], &v8, sizeof(v8))) {
+		l->has_macnat = true;
+		l->mac_nat = v8;
+	}
+	l->has_guest_mac = attr_get(tb[IPVLAN_X_EXT_GUEST_MAC], l->guest_mac,
+				    sizeof(l->guest_mac));
+}
+
 static void parse_info_data(struct link *l, const struct rtattr *nest)
 {
 	const struct rtattr *tb[IFLA_IPVLAN_X_MAX + 1];
@@ -373,6 +396,8 @@ static void parse_info_data(struct link *l, const struct rtattr *nest)
 	}
 	if (tb[IFLA_IPVLAN_X_STATS])
 		parse_stats(l, tb[IFLA_IPVLAN_X_STATS]);
+	if (tb[IFLA_IPVLAN_X_EXT])
+		parse_ext(l, tb[IFLA_IPVLAN_X_EXT]);
 }
 
 /* Fill @l from an RTM_NEWLINK message. Return: true for our kinds. */
@@ -623,6 +648,13 @@ static const char *flags_name(int flags)
 	return NULL;
 }
 
+/* "xx:xx:xx:xx:xx:xx" into @buf (18 bytes). */
+static void mac_str(const __u8 *m, char *buf)
+{
+	snprintf(buf, 18, "%02x:%02x:%02x:%02x:%02x:%02x",
+		 m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
 /* The master's name, or NULL if it is elsewhere or unknown. */
 static const char *master_name(const struct link *l, char *buf)
 {
@@ -633,7 +665,7 @@ static const char *master_name(const struct link *l, char *buf)
 
 static void print_text(const struct link *l, const struct addr_list *al)
 {
-	char mbuf[IF_NAMESIZE];
+	char mbuf[IF_NAMESIZE], mbuf2[18];
 	const char *s;
 	size_t i;
 	int n = 0;
@@ -677,6 +709,14 @@ static void print_text(const struct link *l, const struct addr_list *al)
 		printf("    arp-filter %s\n", l->arp_filter ? "on" : "off");
 	if (l->has_default)
 		printf("    default %s\n", l->is_default ? "on" : "off");
+	if (l->has_macnat) {
+		printf("    mac-nat %s", l->mac_nat ? "on" : "off");
+		if (l->has_guest_mac) {
+			mac_str(l->guest_mac, mbuf2);
+			printf(" guest-mac %s", mbuf2);
+		}
+		printf("\n");
+	}
 	if (l->has_stats) {
 		printf("    stats");
 		for (i = 0; i <= IPVLAN_X_STATS_MAX; i++) {
@@ -774,7 +814,7 @@ static void print_json_addrs(const struct link *l, const struct addr_list *al)
 
 static void print_json(const struct link *l, const struct addr_list *al)
 {
-	char mbuf[IF_NAMESIZE], hex[16];
+	char mbuf[IF_NAMESIZE], hex[16], gmac[18];
 	const char *flags;
 	size_t i;
 
@@ -815,6 +855,15 @@ static void print_json(const struct link *l, const struct addr_list *al)
 	printf("%s", !l->has_arpf ? "null" : l->arp_filter ? "true" : "false");
 	json_key("default");
 	printf("%s", !l->has_default ? "null" : l->is_default ? "true" : "false");
+	json_key("mac_nat");
+	printf("%s", !l->has_macnat ? "null" : l->mac_nat ? "true" : "false");
+	json_key("guest_mac");
+	if (l->has_guest_mac) {
+		mac_str(l->guest_mac, gmac);
+		json_str(gmac);
+	} else {
+		printf("null");
+	}
 	json_key("stats");
 	if (l->has_stats) {
 		bool first = true;
@@ -954,6 +1003,7 @@ struct settings {
 	long long	mc_queue_len;	/* -1: unchanged */
 	int		arp_filter;	/* -1: unchanged */
 	int		is_default;	/* -1: unchanged */
+	int		mac_nat;	/* -1: unchanged */
 	bool		flush;
 };
 
@@ -992,6 +1042,7 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 	st->mc_queue_len = -1;
 	st->arp_filter = -1;
 	st->is_default = -1;
+	st->mac_nat = -1;
 	st->flush = false;
 	for (i = 0; i < argc; i++) {
 		const char *key = argv[i];
@@ -1003,13 +1054,14 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 		}
 		if (strcmp(key, "learn") && strcmp(key, "learn-max") &&
 		    strcmp(key, "learn-timeout") && strcmp(key, "mc-queue-len") &&
-		    strcmp(key, "arp-filter") && strcmp(key, "default"))
+		    strcmp(key, "arp-filter") && strcmp(key, "default") &&
+		    strcmp(key, "mac-nat"))
 			return usage_error("set: unknown setting '%s'", key);
 		if (!val)
 			return usage_error("set: '%s' needs a value", key);
 		i++;
 		if (!strcmp(key, "learn") || !strcmp(key, "arp-filter") ||
-		    !strcmp(key, "default")) {
+		    !strcmp(key, "default") || !strcmp(key, "mac-nat")) {
 			int on = parse_on_off(val);
 
 			if (on < 0)
@@ -1019,6 +1071,8 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 				st->learn = on;
 			else if (!strcmp(key, "default"))
 				st->is_default = on;
+			else if (!strcmp(key, "mac-nat"))
+				st->mac_nat = on;
 			else
 				st->arp_filter = on;
 		} else if (!strcmp(key, "learn-max")) {
@@ -1040,20 +1094,31 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 	}
 	if (st->learn < 0 && st->learn_max < 0 && st->learn_timeout < 0 &&
 	    st->mc_queue_len < 0 && st->arp_filter < 0 &&
-	    st->is_default < 0 && !st->flush)
+	    st->is_default < 0 && st->mac_nat < 0 && !st->flush)
 		return usage_error("set: nothing to set");
 	return 0;
 }
 
-/* The name of the attribute at offset @offs of @req, for error messages. */
-static const char *req_attr_name(const struct req *req, long offs)
+/*
+ * The name of the attribute at offset @offs of @req, for error messages;
+ * @ext is the IFLA_IPVLAN_X_EXT nest in it, or NULL.
+ */
+static const char *req_attr_name(const struct req *req, long offs,
+				 const struct rtattr *ext)
 {
 	const struct rtattr *rta;
+	long ext_offs;
 
 	if (offs < (long)NLMSG_LENGTH(sizeof(req->ifi)) ||
 	    offs + (long)sizeof(*rta) > (long)req->nh.nlmsg_len)
 		return NULL;
 	rta = (const struct rtattr *)((const char *)req + offs);
+	ext_offs = ext ? (const char *)ext - (const char *)req : -1;
+	if (ext && offs > ext_offs && offs < ext_offs + ext->rta_len) {
+		if ((rta->rta_type & NLA_TYPE_MASK) == IPVLAN_X_EXT_MAC_NAT)
+			return "mac-nat";
+		return NULL;
+	}
 	switch (rta->rta_type & NLA_TYPE_MASK) {
 	case IFLA_IPVLAN_X_LEARN:
 		return "learn";
@@ -1069,13 +1134,15 @@ static const char *req_attr_name(const struct req *req, long offs)
 		return "arp-filter";
 	case IFLA_IPVLAN_X_DEFAULT:
 		return "default";
+	case IFLA_IPVLAN_X_EXT:
+		return "mac-nat";
 	}
 	return NULL;
 }
 
 static int cmd_set(int argc, char **argv)
 {
-	struct rtattr *linkinfo, *data;
+	struct rtattr *linkinfo, *data, *ext = NULL;
 	struct link_list ll;
 	struct settings st;
 	const char *dev, *attr;
@@ -1120,6 +1187,12 @@ static int cmd_set(int argc, char **argv)
 		err = 1;
 		goto out;
 	}
+	if (st.mac_nat >= 0 && !ll.v[0].has_macnat) {
+		fprintf(stderr, "%s: %s: this kernel's %s has no MAC-NAT\n",
+			prog, dev, ll.v[0].kind);
+		err = 1;
+		goto out;
+	}
 
 	req_init(&req, RTM_NEWLINK, NLM_F_ACK);
 	req.ifi.ifi_index = ll.v[0].ifindex;
@@ -1152,6 +1225,12 @@ static int cmd_set(int argc, char **argv)
 		v8 = st.is_default;
 		req_put(&req, IFLA_IPVLAN_X_DEFAULT, &v8, sizeof(v8));
 	}
+	if (st.mac_nat >= 0) {
+		ext = req_put(&req, IFLA_IPVLAN_X_EXT | NLA_F_NESTED, NULL, 0);
+		v8 = st.mac_nat;
+		req_put(&req, IPVLAN_X_EXT_MAC_NAT, &v8, sizeof(v8));
+		req_nest_end(&req, ext);
+	}
 	req_nest_end(&req, data);
 	req_nest_end(&req, linkinfo);
 
@@ -1160,7 +1239,7 @@ static int cmd_set(int argc, char **argv)
 		goto out;
 	}
 	if (ne.error) {
-		attr = req_attr_name(&req, ne.offs);
+		attr = req_attr_name(&req, ne.offs, ext);
 		fprintf(stderr, "%s: %s: kernel refused: %s%s%s", prog, dev,
 			strerror(ne.error), ne.msg[0] ? ": " : "", ne.msg);
 		if (attr)
@@ -1185,11 +1264,11 @@ static void print_help(FILE *f)
 		"       %s addrs [DEV]\n"
 		"       %s set DEV [learn on|off] [learn-max N] [learn-timeout SEC]\n"
 		"                  [flush] [mc-queue-len N] [arp-filter on|off]\n"
-		"                  [default on|off]\n"
+		"                  [default on|off] [mac-nat on|off]\n"
 		"       %s help\n"
 		"\n"
 		"Show or set the guest address learning, the multicast backlog,\n"
-		"the ARP filter and the default slave of ipvlan/ipvtap devices\n"
+		"the ARP filter, the default slave and MAC-NAT of ipvlan/ipvtap devices\n"
 		"in the current network namespace.\n"
 		"\n"
 		"  show            kind, master, mode, flags, learning settings,\n"
@@ -1218,6 +1297,10 @@ static void print_help(FILE *f)
 		"                  slave (broadcast, multicast and unicast no\n"
 		"                  one else takes; it resolves its neighbours\n"
 		"                  itself); on moves it from another slave\n"
+		"  mac-nat on|off  the guest keeps its own MAC: the first one\n"
+		"                  it sends from is latched and rewritten to\n"
+		"                  the master's (Ethernet, ARP, ND, DHCP) and\n"
+		"                  back; flush or off forgets it (default off)\n"
 		"\n"
 		"Exit status: 0 success, 1 error, 2 usage error.\n",
 		prog, prog, prog, prog, 1, IPVLAN_X_LEARN_MAX_LIMIT,
