@@ -558,15 +558,16 @@ int ipvl_allow_nl_set(struct sk_buff *skb, struct genl_info *info)
 	}
 	err = ipvl_addr_set_allow(slave, al, &bad, &bad_v6);
 	if (err) {
+		/* Formatted messages hold 80 characters. */
 		if (bad_v6)
 			IPVL_ERR_MSG_FMT(info->extack,
 					 "an address configured on the slave would be outside the allow-list: remove it first",
-					 "%pI6c is configured on the slave and would be outside the allow-list: remove it first",
+					 "%pI6c is configured, outside the allow-list",
 					 &bad.ip6);
 		else
 			IPVL_ERR_MSG_FMT(info->extack,
 					 "an address configured on the slave would be outside the allow-list: remove it first",
-					 "%pI4 is configured on the slave and would be outside the allow-list: remove it first",
+					 "%pI4 is configured, outside the allow-list",
 					 &bad.ip4);
 		kfree(al);
 	}

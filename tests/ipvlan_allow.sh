@@ -75,6 +75,8 @@ ctr() {
 	nsenter -t "$CPID" -U -n -- "$@"
 }
 
+# DAD and neighbour probes every 200 ms, not every second.
+ctr sysctl -qw net.ipv6.neigh.c0.retrans_time_ms=200 net.ipv6.conf.c0.accept_dad=1
 ctr ip link set lo up
 ctr ip link set c0 up
 
@@ -148,43 +150,36 @@ if cmd == "recv":
         for s in select.select(socks, [], [])[0]:
             data, addr = s.recvfrom(2048)
             log.write("%s %s\n" % (addr[0], data.decode(errors="replace")))
-elif cmd == "raw4":
-    # raw4 SRC DST PORT TAG: an IPv4 raw socket with our own header.
-    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-    s.sendto(udp4(*sys.argv[2:4], int(sys.argv[4]), sys.argv[5]),
-             (sys.argv[3], 0))
-elif cmd == "udp":
-    # udp SRC DST PORT TAG: an ordinary datagram from a local address.
-    fam = socket.AF_INET6 if ":" in sys.argv[2] else socket.AF_INET
-    s = socket.socket(fam, socket.SOCK_DGRAM)
-    s.bind((sys.argv[2], 0))
-    s.sendto(sys.argv[5].encode(), (sys.argv[3], int(sys.argv[4])))
-elif cmd in ("pkt4", "pkt6", "vlan4"):
-    # pkt4|pkt6|vlan4 DEV SRCMAC DSTMAC SRC DST PORT TAG: a packet socket.
-    dev, smac, dmac, src, dst, port, tag = sys.argv[2:9]
-    if cmd == "pkt6":
-        frame = mac(dmac) + mac(smac) + b"\x86\xdd" + \
-            udp6(src, dst, int(port), tag)
-    else:
+elif cmd == "send":
+    # send DEV MAC DSTMAC DST4 DST6 PORT SPEC...: frames in order; SPEC is
+    # HOW,SRC,TAG: raw4 (an IPv4 raw socket), pkt4, pkt6, vlan4 (a packet
+    # socket, the latter with an 802.1Q tag), arp (TAG unused: a broadcast
+    # who-has DST4 tell SRC).
+    dev, smac, dmac, dst4, dst6, port = sys.argv[2:8]
+    port = int(port)
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    for spec in sys.argv[8:]:
+        how, src, tag = spec.split(",")
         l2 = mac(dmac) + mac(smac)
-        if cmd == "vlan4":
-            l2 += b"\x81\x00\x00\x05"
-        frame = l2 + b"\x08\x00" + udp4(src, dst, int(port), tag)
-    send_frame(dev, frame)
-elif cmd == "arp":
-    # arp DEV SRCMAC SENDER TARGET: a broadcast who-has TARGET tell SENDER.
-    dev, smac, sender, target = sys.argv[2:6]
-    arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + mac(smac) + \
-        socket.inet_aton(sender) + b"\0" * 6 + socket.inet_aton(target)
-    send_frame(dev, b"\xff" * 6 + mac(smac) + b"\x08\x06" + arp)
+        if how == "raw4":
+            raw.sendto(udp4(src, dst4, port, tag), (dst4, 0))
+        elif how == "pkt4":
+            send_frame(dev, l2 + b"\x08\x00" + udp4(src, dst4, port, tag))
+        elif how == "vlan4":
+            send_frame(dev, l2 + b"\x81\x00\x00\x05\x08\x00" +
+                       udp4(src, dst4, port, tag))
+        elif how == "pkt6":
+            send_frame(dev, l2 + b"\x86\xdd" + udp6(src, dst6, port, tag))
+        elif how == "arp":
+            arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + mac(smac) + \
+                socket.inet_aton(src) + b"\0" * 6 + socket.inet_aton(dst4)
+            send_frame(dev, b"\xff" * 6 + mac(smac) + b"\x08\x06" + arp)
 EOF
 
 PY=$TMPD/allow.py
 LOG=$TMPD/recv.log
 bg "$TMPD/recv.err" ip netns exec "$NS_OUT" python3 -S "$PY" recv "$LOG" "$PORT"
 wait_for 10 grep -q ready "$LOG" >/dev/null || ktap_bail "the receiver did not start"
-
-C0_MAC=$(ctr cat /sys/class/net/c0/address)
 
 # seen TAG: a datagram tagged TAG reached the outside (prints the log).
 seen() {
@@ -194,31 +189,26 @@ seen() {
 	return 1
 }
 
-# forged_then_marker HOW SRC TAG: the container sends a datagram tagged
-# TAG from SRC (HOW: raw4, pkt4, pkt6), then one from its allowed address
-# by the same means; once the marker arrived, TAG's absence means dropped.
-N_MARK=0
-forged_then_marker() {
-	local how=$1 src=$2 tag=$3 mark ok=$4
+# send SPEC...: the container sends frames from c0 (allow.py send).
+send() {
+	ctr python3 -S "$PY" send c0 "$MASTER_MAC" "$OUT_MAC" "$OUT4" "$OUT6" \
+		"$PORT" "$@"
+}
 
-	N_MARK=$((N_MARK + 1))
-	mark=mark$N_MARK
+# forged_then_marker HOW SRC TAG pass|drop: the container sends a
+# datagram tagged TAG from SRC (HOW: raw4, pkt4, pkt6, vlan4), then one
+# tagged TAG-mark from its allowed address (untagged); once the marker
+# arrived, TAG's absence means dropped.
+forged_then_marker() {
+	local how=$1 src=$2 tag=$3 mhow=$1 msrc=$A4
+
 	case $how in
-	raw4)
-		ctr python3 -S "$PY" raw4 "$src" "$OUT4" "$PORT" "$tag"
-		ctr python3 -S "$PY" raw4 "$A4" "$OUT4" "$PORT" "$mark" ;;
-	pkt4)
-		ctr python3 -S "$PY" pkt4 c0 "$C0_MAC" "$OUT_MAC" "$src" "$OUT4" "$PORT" "$tag"
-		ctr python3 -S "$PY" pkt4 c0 "$C0_MAC" "$OUT_MAC" "$A4" "$OUT4" "$PORT" "$mark" ;;
-	pkt6)
-		ctr python3 -S "$PY" pkt6 c0 "$C0_MAC" "$OUT_MAC" "$src" "$OUT6" "$PORT" "$tag"
-		ctr python3 -S "$PY" pkt6 c0 "$C0_MAC" "$OUT_MAC" "$A6" "$OUT6" "$PORT" "$mark" ;;
-	vlan4)
-		ctr python3 -S "$PY" vlan4 c0 "$C0_MAC" "$OUT_MAC" "$src" "$OUT4" "$PORT" "$tag"
-		ctr python3 -S "$PY" pkt4 c0 "$C0_MAC" "$OUT_MAC" "$A4" "$OUT4" "$PORT" "$mark" ;;
+	pkt6) msrc=$A6 ;;
+	vlan4) mhow=pkt4 ;;
 	esac
-	wait_for 5 seen "$mark" >/dev/null || { seen "$mark"; return 1; }
-	if [ "$ok" = pass ]; then
+	send "$how,$src,$tag" "$mhow,$msrc,$tag-mark" || return 1
+	wait_for 5 seen "$tag-mark" >/dev/null || { seen "$tag-mark"; return 1; }
+	if [ "$4" = pass ]; then
 		seen "$tag"
 		return
 	fi
@@ -228,14 +218,27 @@ forged_then_marker() {
 	fi
 }
 
-# stat_is WHERE KEY OP N: c0's counter stats.KEY (ipvlanctl show --json,
-# run in the container) compares to N by OP.
-ctr_stat() {
-	ctr "$CTL" show c0 --json | python3 -S -c '
-import json, sys
-print(json.load(sys.stdin)[0]["stats"].get(sys.argv[1], -1))' "$1"
+# forged_arp SENDER TAG: the container broadcasts "who-has OUT4 tell
+# SENDER", then a marker datagram TAG-mark, both from a packet socket.
+forged_arp() {
+	send "arp,$1,-" "pkt4,$A4,$2-mark" || return 1
+	wait_for 5 seen "$2-mark"
 }
 
+# o0_neigh ADDR: the outside host has a neighbour entry for ADDR.
+o0_neigh() {
+	ip -n "$NS_OUT" neigh show "$1" | grep -q lladdr
+}
+
+# ctr_stat KEY: c0's counter KEY from `ipvlanctl show c0` in the container.
+ctr_stat() {
+	# shellcheck disable=SC2016 # awk program
+	ctr "$CTL" show c0 | awk -v k="$1" '
+		$1 == "stats" { for (i = 2; i < NF; i += 2) if ($i == k) v = $(i + 1) }
+		END { print v == "" ? -1 : v }'
+}
+
+# stat_cmp KEY OP N: ctr_stat KEY compares to N by OP.
 stat_cmp() {
 	local v
 
@@ -245,21 +248,42 @@ stat_cmp() {
 	return 1
 }
 
-# allow_is WHERE LOCKED PREFIXES...: `ipvlanctl allow c0 show --json`.
+# allow_is ctr|host WANT: the allow-list line of `ipvlanctl allow c0`
+# (run in the container or from the host) is "allow-list WANT".
 allow_is() {
-	local where=$1
+	local got
 
-	shift
-	if [ "$where" = ctr ]; then
-		ctr "$CTL" allow c0 show --json
+	if [ "$1" = ctr ]; then
+		got=$(ctr "$CTL" allow c0 show)
 	else
-		hallow show --json
-	fi | python3 -S -c '
+		got=$(hallow show)
+	fi || return 1
+	got=$(sed -n 's/^    allow-list //p' <<<"$got")
+	[ "$got" = "$2" ] && return 0
+	echo "allow-list '$got', want '$2'"
+	return 1
+}
+
+# allow_json_is: the container's `show --json` and `allow --json` report
+# the list and the counters.
+allow_json_is() {
+	{ ctr "$CTL" show c0 --json; ctr "$CTL" allow c0 show --json; } |
+		python3 -S -c '
 import json, sys
-a = json.load(sys.stdin)["allow"]
-want = {"locked": sys.argv[1] == "true", "prefixes": sorted(sys.argv[2:])}
-got = {"locked": a["locked"], "prefixes": sorted(a["prefixes"])}
-sys.exit(0 if got == want else "allow-list %r, want %r" % (got, want))' "$@"
+text = sys.stdin.read()
+dec = json.JSONDecoder()
+show, i = dec.raw_decode(text)
+show, allow = show[0], dec.raw_decode(text[i:].lstrip())[0]
+want = {"locked": True, "prefixes": sys.argv[1:]}
+bad = []
+if show["allow"] != want or allow["allow"] != want:
+    bad.append("allow %r / %r, want %r" % (show["allow"], allow["allow"], want))
+for k in ("allow_drops", "allow_proto_drops", "allow_refused"):
+    if not isinstance(show["stats"].get(k), int):
+        bad.append("stats.%s missing" % k)
+if show["stats"].get("allow_prefixes") != len(want["prefixes"]):
+    bad.append("stats.allow_prefixes %r" % show["stats"].get("allow_prefixes"))
+sys.exit("; ".join(bad) if bad else 0)' "$@"
 }
 
 # refused_with TEXT CMD...: CMD fails and its message contains TEXT.
@@ -289,45 +313,31 @@ has_ll() {
 	ctr ip -6 -o addr show dev c0 scope link | grep -q ' fe80::'
 }
 
-# o0_neigh ADDR: the outside host has a neighbour entry for ADDR.
-o0_neigh() {
-	ip -n "$NS_OUT" neigh show "$1" | grep -q lladdr
-}
-
-# forged_arp SENDER: the container broadcasts "who-has OUT4 tell SENDER"
-# from a packet socket, then a marker datagram the same way.
-forged_arp() {
-	ctr python3 -S "$PY" arp c0 "$C0_MAC" "$1" "$OUT4"
-	N_MARK=$((N_MARK + 1))
-	ctr python3 -S "$PY" pkt4 c0 "$C0_MAC" "$OUT_MAC" "$A4" "$OUT4" "$PORT" "mark$N_MARK"
-	wait_for 5 seen "mark$N_MARK"
-}
-
 ktap_plan 29
 
 # ------------------------------------------------ without a list (today)
 
 check "no list: the container configures $X4 and pings the outside from it" \
-	eval "ctr ip addr add $X4/24 dev c0 && ctr ping -q -c 2 -i 0.3 -W 2 $OUT4"
+	eval "ctr ip addr add $X4/24 dev c0 && ctr ping -q -c 2 -i 0.2 -W 2 $OUT4"
 check "no list: a raw socket's forged source $F4 reaches the outside" \
 	forged_then_marker raw4 "$F4" nolist4 pass
 check "no list: a forged ARP sender $F4 enters the outside's neighbour table" \
-	eval "forged_arp $F4 >/dev/null && o0_neigh $F4"
+	eval "forged_arp $F4 arp_nolist >/dev/null && o0_neigh $F4"
 ip -n "$NS_OUT" neigh del "$F4" dev o0
 check "no list: c0 reports it is not locked (also to the container)" \
-	eval "allow_is ctr false && allow_is host false"
+	eval "allow_is ctr off && allow_is host off"
 
 # -------------------------------------------------------- setting it
 
 check "the container cannot set its list (EPERM, nothing changed)" \
-	eval "refused_with 'master' ctr $CTL allow c0 add $X4/32 && allow_is ctr false"
+	eval "refused_with 'master' ctr $CTL allow c0 add $X4/32 && allow_is ctr off"
 check "the host cannot lock c0 while $X4 is configured outside the list" \
-	eval "refused_with 'remove it first' hallow add $A4/32 $A6/128 && allow_is host false"
+	eval "refused_with 'outside the allow-list' hallow add $A4/32 $A6/128 && allow_is host off"
 ctr ip addr del "$X4/24" dev c0
 check "the host locks c0 by --netns: $A4/32 $A6/128" \
-	eval "hallow add $A4/32 $A6/128 && allow_is host true $A4/32 $A6/128"
+	eval "hallow add $A4/32 $A6/128 && allow_is host 'locked $A4/32 $A6/128'"
 check "the container reads the list; ipvlanctl show has it and the gauge" \
-	eval "allow_is ctr true $A4/32 $A6/128 && ctr $CTL show c0 | grep -q 'allow-list locked' && stat_cmp allow_prefixes -eq 2"
+	eval "allow_is ctr 'locked $A4/32 $A6/128' && allow_json_is $A4/32 $A6/128"
 check "locked: c0's own link-local comes back after down/up (DAD on)" \
 	eval "ctr ip link set c0 down && ctr ip link set c0 up && \
 		wait_for 5 has_ll && wait_for 5 no_tentative"
@@ -344,14 +354,13 @@ check "locked: a foreign link-local fe80::1 is refused" \
 check "the refusals are counted (allow_refused +3)" \
 	stat_cmp allow_refused -ge $((before + 3))
 
-ctr sysctl -qw net.ipv6.conf.c0.accept_dad=1
 check "locked: $A4 and $A6 (with DAD) configure" \
 	eval "ctr ip addr add $A4/24 dev c0 && ctr ip addr add $A6/64 dev c0 && \
 		wait_for 10 no_tentative && has_addr $A6"
 check "locked: ping from $A4 works (ARP both ways)" \
-	ctr ping -q -c 3 -i 0.3 -W 2 "$OUT4"
+	ctr ping -q -c 2 -i 0.2 -W 2 "$OUT4"
 check "locked: ping from $A6 works (neighbour discovery both ways)" \
-	wait_for 5 ctr ping -q -c 2 -i 0.3 -W 2 "$OUT6"
+	wait_for 5 ctr ping -q -c 2 -i 0.2 -W 2 "$OUT6"
 
 # -------------------------------------------------- forged sources
 
@@ -363,7 +372,7 @@ check "locked: a packet socket's forged IPv4 source $F4 is dropped" \
 check "locked: a packet socket's forged IPv6 source $F6 is dropped" \
 	forged_then_marker pkt6 "$F6" pkt6 drop
 check "locked: an ARP request with sender $F4 is dropped (o0 learns no neighbour $F4)" \
-	eval "forged_arp $F4 >/dev/null && ! o0_neigh $F4"
+	eval "forged_arp $F4 arp_locked >/dev/null && ! o0_neigh $F4"
 check "the forged frames are counted (allow_drops +4)" \
 	stat_cmp allow_drops -ge $((before + 4))
 check "locked: a VLAN-tagged frame is dropped, counted in allow_proto_drops" \
@@ -376,7 +385,7 @@ check "the container cannot remove a prefix, flush or unlock (EPERM)" \
 	eval "refused_with 'master' ctr $CTL allow c0 del $A4/32 && \
 		refused_with 'master' ctr $CTL allow c0 off && \
 		refused_with 'master' ctr $CTL allow c0 flush && \
-		allow_is ctr true $A4/32 $A6/128"
+		allow_is ctr 'locked $A4/32 $A6/128'"
 check "the container cannot change c0's settings (EPERM); all counted" \
 	eval "refused_with 'master' ctr $CTL set c0 learn on && \
 		stat_cmp allow_refused -ge $((before + 4))"
@@ -387,13 +396,13 @@ check "bad prefixes are refused with a message: host bits, length, family" \
 	eval "refused_with 'host bits' hallow add 192.0.2.1/24 && \
 		refused_with 'above 32' hallow add 10.0.0.0/33 && \
 		refused_with 'not in the allow-list' hallow del 198.51.100.0/24 && \
-		allow_is host true $A4/32 $A6/128"
+		allow_is host 'locked $A4/32 $A6/128'"
 check "live: the host adds $F4/32, the forged source now gets out" \
 	eval "hallow add $F4/32 && forged_then_marker raw4 $F4 live_add pass"
 check "live: the host removes it, dropped again" \
 	eval "hallow del $F4/32 && forged_then_marker raw4 $F4 live_del drop"
 check "live: off, today's behaviour: $X4 configures, forged source gets out" \
-	eval "hallow off && allow_is ctr false && ctr ip addr add $X4/24 dev c0 && \
+	eval "hallow off && allow_is ctr off && ctr ip addr add $X4/24 dev c0 && \
 		forged_then_marker raw4 $F4 off pass"
 
 # ------------------------------------------------------------- ipvtap
@@ -409,7 +418,7 @@ else
 	host "$CTL" allow vt0 add "$NET4.20/32" >/dev/null
 	check "ipvtap locked: a guest on $NET4.20 reaches the outside and is learned; on $NET4.21 it does not and is not" \
 		eval "host $TG --tap $TAP --ip4 $NET4.20/24 --ping4 $OUT4 --count 2 --timeout 10 && \
-			! host $TG --tap $TAP --ip4 $NET4.21/24 --ping4 $OUT4 --count 2 --timeout 4 && \
+			! host $TG --tap $TAP --ip4 $NET4.21/24 --ping4 $OUT4 --count 1 --timeout 2 && \
 			host $CTL addrs vt0 | grep -q ' $NET4.20 learned' && \
 			! host $CTL addrs vt0 | grep -q ' $NET4.21 '"
 fi
