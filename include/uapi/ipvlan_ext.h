@@ -2,7 +2,7 @@
 /*
  * Extensions of this ipvlan/ipvtap implementation: attributes of
  * IFLA_INFO_DATA for link kinds "ipvlan" and "ipvtap", and a generic
- * netlink family for the address table.
+ * netlink family for the address table and the allow-lists.
  *
  * Upstream defines IFLA_IPVLAN_MODE (1) and IFLA_IPVLAN_FLAGS (2); they
  * keep their numbers and meaning. The extensions start at 40, clear of
