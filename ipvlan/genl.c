@@ -212,8 +212,8 @@ static const struct genl_ops ipvl_genl_ops[] = {
 struct genl_family ipvl_genl_family __ro_after_init = {
 	.name		= IPVLAN_GENL_NAME,
 	.version	= IPVLAN_GENL_VERSION,
-	.maxattr	= IPVLAN_ADDR_A_MAX > IPVLAN_ALLOW_A_MAX ?
-			  IPVLAN_ADDR_A_MAX : IPVLAN_ALLOW_A_MAX,
+	/* Each op has its own policy; this is the larger maxattr. */
+	.maxattr	= IPVLAN_ALLOW_A_MAX,
 	.netnsok	= true,
 	.parallel_ops	= true,
 	.module		= THIS_MODULE,
@@ -223,6 +223,7 @@ struct genl_family ipvl_genl_family __ro_after_init = {
 
 int __init ipvl_genl_init(void)
 {
+	BUILD_BUG_ON(IPVLAN_ADDR_A_MAX > IPVLAN_ALLOW_A_MAX);
 	return genl_register_family(&ipvl_genl_family);
 }
 
