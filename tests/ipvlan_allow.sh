@@ -416,11 +416,12 @@ else
 		ktap_bail "cannot create ipvtap vt0"
 	fi
 	host "$CTL" allow vt0 add "$NET4.20/32" >/dev/null
-	check "ipvtap locked: a guest on $NET4.20 reaches the outside and is learned; on $NET4.21 it does not and is not" \
+	check "ipvtap locked: a guest on $NET4.20 reaches the outside and is learned; on $NET4.21 it does not, is not learned, counted" \
 		eval "host $TG --tap $TAP --ip4 $NET4.20/24 --ping4 $OUT4 --count 2 --timeout 10 && \
 			! host $TG --tap $TAP --ip4 $NET4.21/24 --ping4 $OUT4 --count 1 --timeout 2 && \
 			host $CTL addrs vt0 | grep -q ' $NET4.20 learned' && \
-			! host $CTL addrs vt0 | grep -q ' $NET4.21 '"
+			! host $CTL addrs vt0 | grep -q ' $NET4.21 ' && \
+			host $CTL show vt0 | grep -Eq ' allow_drops [1-9]'"
 fi
 
 ktap_finish
