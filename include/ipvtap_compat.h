@@ -128,4 +128,16 @@ static int name(struct net *src_net, struct net_device *dev,		\
 }
 #endif
 
+/*
+ * NL_SET_ERR_MSG_FMT came in 6.2: before it, an extack message cannot be
+ * formatted, and IPVL_ERR_MSG_FMT() sets the fixed one instead.
+ */
+#ifdef NL_SET_ERR_MSG_FMT
+#define IPVL_ERR_MSG_FMT(extack, fixed, fmt, args...)			\
+	NL_SET_ERR_MSG_FMT(extack, fmt, ##args)
+#else
+#define IPVL_ERR_MSG_FMT(extack, fixed, fmt, args...)			\
+	NL_SET_ERR_MSG(extack, fixed)
+#endif
+
 #endif /* _IPVTAP_COMPAT_H */

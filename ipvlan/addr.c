@@ -11,9 +11,14 @@
  * guest's traffic, learn.c). A configured address takes precedence: it
  * replaces a learned entry of the same address, whoever learned it.
  *
+ * A locked slave (allow.c) records only addresses inside its allow-list:
+ * the validators refuse the others, and the list is checked again here,
+ * under addr_lock, for addresses that come without a validator (SLAAC)
+ * or race with a change of the list.
+ *
  * Locking: port->addr_lock (BH-safe spinlock, because the inet6 address
  * chain is atomic) guards the hash and every slave's address list; readers
- * on the data path use RCU.
+ * on the data path use RCU. A slave's allow pointer changes under it too.
  */
 
 #include <linux/inetdevice.h>
@@ -103,6 +108,22 @@ static void ipvl_addr_link(struct ipvl_addr *a)
 		WRITE_ONCE(a->slave->n_learned, a->slave->n_learned + 1);
 }
 
+/* @slave's allow-list, NULL if unlocked. port->addr_lock held. */
+static struct ipvl_allow *ipvl_addr_allow(struct ipvl_dev *slave)
+{
+	return rcu_dereference_protected(slave->allow,
+					 lockdep_is_held(&slave->port->addr_lock));
+}
+
+/* True if @slave may own @ip: unlocked, or inside its list. */
+static bool ipvl_addr_allowed(struct ipvl_dev *slave, const void *ip,
+			      bool is_v6)
+{
+	struct ipvl_allow *al = ipvl_addr_allow(slave);
+
+	return !al || ipvl_allow_owns(slave, al, ip, is_v6);
+}
+
 static void ipvl_addr_unlink(struct ipvl_addr *a)
 {
 	lockdep_assert_held(&a->slave->port->addr_lock);
@@ -121,8 +142,11 @@ static void ipvl_addr_unlink(struct ipvl_addr *a)
  *
  * A learned entry for @ip, on any slave, gives way.
  *
- * Return: 0 on success or if @slave already owns @ip, -EADDRINUSE if another
- * slave of the same master has it configured, -ENOMEM.
+ * A locked slave does not record @ip outside its allow-list (counted).
+ *
+ * Return: 0 on success or if @slave already owns @ip (or may not),
+ * -EADDRINUSE if another slave of the same master has it configured,
+ * -ENOMEM.
  */
 int ipvl_addr_add(struct ipvl_dev *slave, const void *ip, bool is_v6)
 {
@@ -135,6 +159,13 @@ int ipvl_addr_add(struct ipvl_dev *slave, const void *ip, bool is_v6)
 		return -ENOMEM;
 
 	spin_lock_bh(&port->addr_lock);
+	if (!ipvl_addr_allowed(slave, ip, is_v6)) {
+		/* Locked: configured all the same, but owned by nobody. */
+		spin_unlock_bh(&port->addr_lock);
+		atomic64_inc(&slave->x_allow_refused);
+		kfree(a);
+		return 0;
+	}
 	old = ipvl_addr_lookup(port, ip, is_v6);
 	if (old && old->origin == IPVL_ORIGIN_CONFIGURED) {
 		err = old->slave == slave ? 0 : -EADDRINUSE;
@@ -159,7 +190,8 @@ int ipvl_addr_add(struct ipvl_dev *slave, const void *ip, bool is_v6)
  * learnable unicast address.
  *
  * Return: 0, -EADDRINUSE if another slave owns @ip, -ENOSPC if @slave has
- * learned its maximum, -ENOMEM.
+ * learned its maximum, -EPERM if @ip is outside @slave's allow-list,
+ * -ENOMEM.
  */
 int ipvl_addr_learn(struct ipvl_dev *slave, const void *ip, bool is_v6)
 {
@@ -175,7 +207,9 @@ int ipvl_addr_learn(struct ipvl_dev *slave, const void *ip, bool is_v6)
 
 	spin_lock_bh(&port->addr_lock);
 	old = ipvl_addr_lookup(port, ip, is_v6);
-	if (old)
+	if (!ipvl_addr_allowed(slave, ip, is_v6))
+		err = -EPERM;
+	else if (old)
 		err = old->slave == slave ? 0 : -EADDRINUSE;
 	else if (slave->n_learned >= READ_ONCE(slave->learn_max))
 		err = -ENOSPC;
@@ -186,6 +220,53 @@ int ipvl_addr_learn(struct ipvl_dev *slave, const void *ip, bool is_v6)
 	if (old || err)
 		kfree(a);
 	return err;
+}
+
+/**
+ * ipvl_addr_set_allow - replace @slave's allow-list
+ * @slave: the slave
+ * @al: the new list, NULL to unlock
+ * @bad: set to an address configured on @slave outside @al, on refusal
+ * @bad_v6: which family @bad is
+ *
+ * The list is published under addr_lock, so that no address is recorded
+ * against the old list once the new one is checked; learned addresses
+ * outside it are forgotten. The old list is freed after a grace period.
+ *
+ * Return: 0, or -EPERM if a configured address would fall outside @al
+ * (nothing changed).
+ */
+int ipvl_addr_set_allow(struct ipvl_dev *slave, struct ipvl_allow *al,
+			union ipvl_ip *bad, bool *bad_v6)
+{
+	struct ipvl_port *port = slave->port;
+	struct ipvl_addr *a, *tmp;
+	struct ipvl_allow *old;
+
+	ASSERT_RTNL();
+	spin_lock_bh(&port->addr_lock);
+	list_for_each_entry(a, &slave->addrs, lnode) {
+		if (!al || a->origin != IPVL_ORIGIN_CONFIGURED ||
+		    ipvl_allow_owns(slave, al, &a->ip6, a->is_v6))
+			continue;
+		if (a->is_v6)
+			bad->ip6 = a->ip6;
+		else
+			bad->ip4 = a->ip4;
+		*bad_v6 = a->is_v6;
+		spin_unlock_bh(&port->addr_lock);
+		return -EPERM;
+	}
+	old = ipvl_addr_allow(slave);
+	rcu_assign_pointer(slave->allow, al);
+	list_for_each_entry_safe(a, tmp, &slave->addrs, lnode) {
+		if (al && !ipvl_allow_owns(slave, al, &a->ip6, a->is_v6))
+			ipvl_addr_unlink(a);
+	}
+	spin_unlock_bh(&port->addr_lock);
+	if (old)
+		kfree_rcu(old, rcu);
+	return 0;
 }
 
 /* Forget that @slave has @ip configured; a no-op if it does not. */
@@ -308,9 +389,14 @@ static int ipvl_inetaddr_validate(struct notifier_block *nb,
 {
 	struct in_validator_info *ivi = ptr;
 	struct net_device *dev = ivi->ivi_dev->dev;
+	int err;
 
 	if (event != NETDEV_UP || !ipvl_is_slave(dev))
 		return NOTIFY_DONE;
+	err = ipvl_allow_check_addr(netdev_priv(dev), &ivi->ivi_addr, false,
+				    ivi->extack);
+	if (err)
+		return notifier_from_errno(err);
 	if (ipvl_addr_taken(dev, &ivi->ivi_addr, false)) {
 		NL_SET_ERR_MSG(ivi->extack,
 			       "address already in use by another slave of this master");
@@ -324,9 +410,14 @@ static int ipvl_inet6addr_validate(struct notifier_block *nb,
 {
 	struct in6_validator_info *i6vi = ptr;
 	struct net_device *dev = i6vi->i6vi_dev->dev;
+	int err;
 
 	if (event != NETDEV_UP || !ipvl_is_slave(dev))
 		return NOTIFY_DONE;
+	err = ipvl_allow_check_addr(netdev_priv(dev), &i6vi->i6vi_addr, true,
+				    i6vi->extack);
+	if (err)
+		return notifier_from_errno(err);
 	if (ipvl_addr_taken(dev, &i6vi->i6vi_addr, true)) {
 		NL_SET_ERR_MSG(i6vi->extack,
 			       "address already in use by another slave of this master");

@@ -457,6 +457,7 @@ static int ipvl_tx_l3(struct sk_buff *skb, struct ipvl_dev *slave)
 netdev_tx_t ipvl_start_xmit(struct sk_buff *skb, struct net_device *dev)
 {
 	struct ipvl_dev *slave = netdev_priv(dev);
+	const struct ipvl_allow *al;
 	unsigned int len = skb->len;
 	int ret;
 
@@ -480,6 +481,15 @@ netdev_tx_t ipvl_start_xmit(struct sk_buff *skb, struct net_device *dev)
 		ret = NET_XMIT_DROP;
 		goto out;
 	}
+
+	/* A locked slave sends from its own addresses only (allow.c). */
+	al = rcu_dereference_check(slave->allow, rcu_read_lock_bh_held());
+	if (unlikely(al) && !ipvl_allow_tx(slave, al, skb)) {
+		kfree_skb(skb);
+		ret = NET_XMIT_DROP;
+		goto out;
+	}
+
 	if (READ_ONCE(slave->learn) && !ipvl_learn_tx(slave, skb)) {
 		kfree_skb(skb);
 		ret = NET_XMIT_DROP;

@@ -89,6 +89,7 @@ static void ipvl_uninit(struct net_device *dev)
 	ipvl_learn_stop(slave);
 	ipvl_dhcp_forget(slave);
 	ipvl_addr_flush(slave);
+	ipvl_allow_free(slave);
 	ida_free(&port->ida, dev->dev_id);
 	netdev_put(slave->master, &slave->master_tracker);
 	if (--port->count == 0)

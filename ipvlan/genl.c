@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The address table over generic netlink: family "ipvlan", whose one
- * command dumps the addresses of the slaves in the requester's network
- * namespace, one message each, with origin and age (the uAPI is in
- * include/uapi/ipvlan_ext.h).
+ * Generic netlink family "ipvlan": the address table, whose command dumps
+ * the addresses of the slaves in the requester's network namespace, one
+ * message each, with origin and age; and the allow-lists of the slaves
+ * (IPVLAN_CMD_ALLOW_*, handled in allow.c, each command with its own
+ * policy). The uAPI is in include/uapi/ipvlan_ext.h.
  *
  * Locking: the dump walks the namespace's devices under RCU, and each
  * slave's address list under its port's addr_lock. A slave still on the
@@ -47,8 +48,6 @@ static const struct nla_policy ipvl_genl_policy[IPVLAN_ADDR_A_MAX + 1] = {
 		.reject_message = "age is reported, not requested",
 	},
 };
-
-static struct genl_family ipvl_genl_family;
 
 static int ipvl_genl_fill(struct sk_buff *skb, struct netlink_callback *cb,
 			  const struct net_device *dev,
@@ -170,27 +169,61 @@ static int ipvl_genl_addr_dump(struct sk_buff *skb, struct netlink_callback *cb)
 	return err ? err : skb->len;
 }
 
-static const struct genl_small_ops ipvl_genl_ops[] = {
+static const struct genl_ops ipvl_genl_ops[] = {
 	{
 		.cmd	= IPVLAN_CMD_ADDR_GET,
 		.dumpit	= ipvl_genl_addr_dump,
+		.policy	= ipvl_genl_policy,
+		.maxattr = IPVLAN_ADDR_A_MAX,
+	},
+	{
+		.cmd	= IPVLAN_CMD_ALLOW_GET,
+		.doit	= ipvl_allow_nl_get,
+		.policy	= ipvl_allow_policy,
+		.maxattr = IPVLAN_ALLOW_A_MAX,
+	},
+	/* Permission: CAP_NET_ADMIN over the master's netns (allow.c). */
+	{
+		.cmd	= IPVLAN_CMD_ALLOW_ADD,
+		.doit	= ipvl_allow_nl_set,
+		.policy	= ipvl_allow_policy,
+		.maxattr = IPVLAN_ALLOW_A_MAX,
+	},
+	{
+		.cmd	= IPVLAN_CMD_ALLOW_DEL,
+		.doit	= ipvl_allow_nl_set,
+		.policy	= ipvl_allow_policy,
+		.maxattr = IPVLAN_ALLOW_A_MAX,
+	},
+	{
+		.cmd	= IPVLAN_CMD_ALLOW_FLUSH,
+		.doit	= ipvl_allow_nl_set,
+		.policy	= ipvl_allow_policy,
+		.maxattr = IPVLAN_ALLOW_A_MAX,
+	},
+	{
+		.cmd	= IPVLAN_CMD_ALLOW_UNLOCK,
+		.doit	= ipvl_allow_nl_set,
+		.policy	= ipvl_allow_policy,
+		.maxattr = IPVLAN_ALLOW_A_MAX,
 	},
 };
 
-static struct genl_family ipvl_genl_family __ro_after_init = {
+struct genl_family ipvl_genl_family __ro_after_init = {
 	.name		= IPVLAN_GENL_NAME,
 	.version	= IPVLAN_GENL_VERSION,
-	.maxattr	= IPVLAN_ADDR_A_MAX,
-	.policy		= ipvl_genl_policy,
+	/* Each op has its own policy; this is the larger maxattr. */
+	.maxattr	= IPVLAN_ALLOW_A_MAX,
 	.netnsok	= true,
 	.parallel_ops	= true,
 	.module		= THIS_MODULE,
-	.small_ops	= ipvl_genl_ops,
-	.n_small_ops	= ARRAY_SIZE(ipvl_genl_ops),
+	.ops		= ipvl_genl_ops,
+	.n_ops		= ARRAY_SIZE(ipvl_genl_ops),
 };
 
 int __init ipvl_genl_init(void)
 {
+	BUILD_BUG_ON(IPVLAN_ADDR_A_MAX > IPVLAN_ALLOW_A_MAX);
 	return genl_register_family(&ipvl_genl_family);
 }
 

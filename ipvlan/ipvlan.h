@@ -30,6 +30,8 @@
 /* Copies handed to slaves between two looks at the clock (mcast.c). */
 #define IPVL_MC_BATCH		64
 
+struct ipvl_allow;
+
 /* Where an address of a slave comes from. */
 enum ipvl_origin {
 	IPVL_ORIGIN_CONFIGURED,		/* on the slave, by the host */
@@ -191,6 +193,13 @@ struct ipvl_dev {
 
 	/* L3-mode neighbours answered for the guest (l3neigh.c). */
 	atomic64_t		x_neigh_answered;
+	/* The allow-list (allow.c), NULL while unlocked: written under
+	 * RTNL and port->addr_lock both, read under RCU or either lock.
+	 */
+	struct ipvl_allow __rcu	*allow;
+	atomic64_t		x_allow_drops;		/* source outside */
+	atomic64_t		x_allow_proto_drops;	/* not ARP/IPv4/IPv6 */
+	atomic64_t		x_allow_refused;	/* changes refused */
 };
 
 /* Control block of frames queued on port->backlog. */
@@ -286,6 +295,8 @@ void ipvl_addr_del(struct ipvl_dev *slave, const void *ip, bool is_v6);
 void ipvl_addr_flush(struct ipvl_dev *slave);
 void ipvl_addr_flush_learned(struct ipvl_dev *slave);
 int ipvl_addr_learn(struct ipvl_dev *slave, const void *ip, bool is_v6);
+int ipvl_addr_set_allow(struct ipvl_dev *slave, struct ipvl_allow *al,
+			union ipvl_ip *bad, bool *bad_v6);
 void ipvl_addr_age(struct ipvl_dev *slave, unsigned long timeout);
 unsigned int ipvl_master_addr_type4(const struct net_device *master,
 				    __be32 ip);
@@ -418,7 +429,39 @@ static inline int ipvl_l3s_init(void) { return 0; }
 static inline void ipvl_l3s_exit(void) {}
 #endif
 
+/*
+ * The allow-list of a slave (allow.c): an array of prefixes replaced
+ * whole on every change and freed after a grace period.
+ */
+struct ipvl_allow_pfx {
+	union ipvl_ip	addr;		/* host bits zero */
+	u8		plen;
+	bool		is_v6;
+};
+
+struct ipvl_allow {
+	struct rcu_head		rcu;
+	unsigned int		n;
+	struct ipvl_allow_pfx	pfx[];
+};
+
+/* allow.c */
+bool ipvl_allow_owns(struct ipvl_dev *slave, const struct ipvl_allow *al,
+		     const void *ip, bool is_v6);
+bool ipvl_allow_tx(struct ipvl_dev *slave, const struct ipvl_allow *al,
+		   const struct sk_buff *skb);
+int ipvl_allow_check_addr(struct ipvl_dev *slave, const void *ip, bool is_v6,
+			  struct netlink_ext_ack *extack);
+void ipvl_allow_free(struct ipvl_dev *slave);
+size_t ipvl_allow_stats_size(void);
+int ipvl_allow_fill_stats(struct sk_buff *skb, struct ipvl_dev *slave);
+struct genl_info;
+int ipvl_allow_nl_get(struct sk_buff *skb, struct genl_info *info);
+int ipvl_allow_nl_set(struct sk_buff *skb, struct genl_info *info);
+extern const struct nla_policy ipvl_allow_policy[];
+
 /* genl.c */
+extern struct genl_family ipvl_genl_family;
 int ipvl_genl_init(void);
 void ipvl_genl_exit(void);
 

@@ -4,6 +4,10 @@
  * learns the IPv4/IPv6 addresses its guest uses from the frames the guest
  * sends, and polices them. See include/uapi/ipvlan_ext.h for the rules.
  *
+ * A locked slave's frames reach learning only if their addresses are
+ * inside its allow-list (allow.c runs first), so nothing outside it is
+ * learned; ipvl_addr_learn() checks again under the table's lock.
+ *
  * The transmit path does one RCU lookup per source address; it allocates
  * and takes port->addr_lock only for an address it has not seen yet, and
  * writes an entry's timestamp at most once per second.
@@ -123,6 +127,12 @@ static bool ipvl_learn_one(struct ipvl_dev *slave, const void *ip, bool is_v6)
 		goto spoof;
 	case -ENOSPC:
 		atomic64_inc(&slave->x_cap_drops);
+		return false;
+	case -EPERM:
+		/* Outside the allow-list: the list changed since allow.c
+		 * let the frame through.
+		 */
+		atomic64_inc(&slave->x_allow_drops);
 		return false;
 	}
 	/* -ENOMEM: let the frame go, learn on a later one. */

@@ -199,8 +199,12 @@ static struct net_device *ipvl_nl_master(struct net *net, struct nlattr *tb[],
 	 * slave may change: that takes CAP_NET_ADMIN over the master's netns.
 	 */
 	if (ipvl_is_slave(master)) {
-		master = ((struct ipvl_dev *)netdev_priv(master))->master;
+		struct ipvl_dev *via = netdev_priv(master);
+
+		master = via->master;
 		if (!ns_capable(dev_net(master)->user_ns, CAP_NET_ADMIN)) {
+			if (rtnl_dereference(via->allow))
+				atomic64_inc(&via->x_allow_refused);
 			NL_SET_ERR_MSG_ATTR(extack, tb[IFLA_LINK],
 					    "a slave on this master needs CAP_NET_ADMIN in the master's namespace");
 			return ERR_PTR(-EPERM);
@@ -306,6 +310,9 @@ static int ipvl_nl_changelink(struct net_device *dev, struct nlattr *tb[],
 	if (!data)
 		return 0;
 	if (!ns_capable(dev_net(slave->master)->user_ns, CAP_NET_ADMIN)) {
+		/* Refused locked or not; counted as the lock's when locked. */
+		if (rtnl_dereference(slave->allow))
+			atomic64_inc(&slave->x_allow_refused);
 		NL_SET_ERR_MSG(extack,
 			       "changing ipvlan settings needs CAP_NET_ADMIN in the master's namespace");
 		return -EPERM;
@@ -330,6 +337,7 @@ static size_t ipvl_nl_get_size(const struct net_device *dev)
 	       nla_total_size(0) +		/* IFLA_IPVLAN_X_STATS */
 	       8 * nla_total_size_64bit(sizeof(u64)) +
 	       ipvl_dhcp_stats_size() +
+	       ipvl_allow_stats_size() +
 	       ipvl_macnat_stats_size() +
 	       ipvl_neigh_stats_size() +
 	       nla_total_size(0) +		/* IFLA_IPVLAN_X_EXT */
@@ -368,6 +376,7 @@ static int ipvl_nl_fill_stats(struct sk_buff *skb, struct ipvl_dev *slave)
 			      atomic64_read(&port->default_rx),
 			      IPVLAN_X_STATS_PAD) ||
 	    ipvl_dhcp_fill_stats(skb, slave) ||
+	    ipvl_allow_fill_stats(skb, slave) ||
 	    ipvl_macnat_fill_stats(skb, slave) ||
 	    ipvl_neigh_fill_stats(skb, slave)) {
 		nla_nest_cancel(skb, nest);

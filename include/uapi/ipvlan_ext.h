@@ -2,7 +2,7 @@
 /*
  * Extensions of this ipvlan/ipvtap implementation: attributes of
  * IFLA_INFO_DATA for link kinds "ipvlan" and "ipvtap", and a generic
- * netlink family for the address table.
+ * netlink family for the address table and the allow-lists.
  *
  * Upstream defines IFLA_IPVLAN_MODE (1) and IFLA_IPVLAN_FLAGS (2); they
  * keep their numbers and meaning. The extensions start at 40, clear of
@@ -120,6 +120,8 @@
 #ifndef _UAPI_IPVLAN_EXT_H
 #define _UAPI_IPVLAN_EXT_H
 
+#include <linux/types.h>
+
 enum {
 	IFLA_IPVLAN_X_LEARN = 40,	/* u8: 1 learn guest addresses, 0 off */
 	IFLA_IPVLAN_X_LEARN_MAX,	/* u32: learned addresses kept, 1..4096 */
@@ -167,6 +169,11 @@ enum {
 	IPVLAN_X_STATS_DHCP_UNTRACKED,	/* per master: table full or xid taken */
 	IPVLAN_X_STATS_DHCP_UNMATCHED,	/* per master: replies for nobody */
 	IPVLAN_X_STATS_DHCP_RX_BAD,	/* per master: malformed DHCP replies */
+	/* The allow-list (IPVLAN_CMD_ALLOW_*), per slave: */
+	IPVLAN_X_STATS_ALLOW_DROPS = 20,	/* source outside the list */
+	IPVLAN_X_STATS_ALLOW_PROTO_DROPS = 21,	/* locked: not ARP/IPv4/IPv6 */
+	IPVLAN_X_STATS_ALLOW_REFUSED = 22,	/* changes refused by the lock */
+	IPVLAN_X_STATS_ALLOW_PREFIXES = 23,	/* gauge: prefixes; only if locked */
 	IPVLAN_X_STATS_MACNAT_TX = 24,	/* guest frames whose MACs were rewritten */
 	IPVLAN_X_STATS_MACNAT_RX = 25,	/* frames to the guest rewritten */
 	IPVLAN_X_STATS_MACNAT_BAD = 26,	/* malformed ARP/ND/DHCP of a guest, dropped */
@@ -206,6 +213,11 @@ enum {
 enum {
 	IPVLAN_CMD_UNSPEC,
 	IPVLAN_CMD_ADDR_GET,		/* dump only; replies carry this cmd */
+	IPVLAN_CMD_ALLOW_GET = 2,	/* one slave's allow-list; reply: same cmd */
+	IPVLAN_CMD_ALLOW_ADD = 3,	/* add prefixes; locks the slave */
+	IPVLAN_CMD_ALLOW_DEL = 4,	/* remove prefixes; stays locked */
+	IPVLAN_CMD_ALLOW_FLUSH = 5,	/* empty the list; stays locked */
+	IPVLAN_CMD_ALLOW_UNLOCK = 6,	/* remove the list: lock off */
 	__IPVLAN_CMD_MAX
 };
 
@@ -226,6 +238,61 @@ enum {
 enum {
 	IPVLAN_ADDR_ORIGIN_CONFIGURED,	/* on the slave, by the host */
 	IPVLAN_ADDR_ORIGIN_LEARNED,	/* from the guest's own traffic */
+};
+
+/*
+ * The allow-list of a slave (the configuration lock): IPVLAN_CMD_ALLOW_*
+ * of the same family. Without a list (the default) a slave behaves as
+ * before. With one, even an empty one, the slave is locked:
+ *
+ *  - an IPv4/IPv6 address outside the list cannot be configured on the
+ *    slave (the address validators refuse it with EPERM and an extack
+ *    message; one the kernel adds without asking, e.g. SLAAC, is not
+ *    recorded: nothing is switched to it);
+ *  - a frame the slave sends (any socket, raw and packet ones included;
+ *    ipvlan and ipvtap) is dropped and counted in IPVLAN_X_STATS_ALLOW_DROPS
+ *    unless its IPv4/IPv6 source, its ARP sender address and the target
+ *    of a neighbour advertisement are inside the list; the unspecified
+ *    source (0.0.0.0, ::) passes, except in an ARP probe or a duplicate
+ *    address detection solicitation for a target outside the list;
+ *  - frames other than Ethernet/IPv4 ARP, IPv4 and IPv6, and VLAN-tagged
+ *    ones, are dropped and counted in IPVLAN_X_STATS_ALLOW_PROTO_DROPS;
+ *  - the slave's own IPv6 link-local address (EUI-64 of its MAC and its
+ *    dev_id: addr_gen_mode eui64, the default) is always inside; other
+ *    link-local addresses only if the list covers them;
+ *  - learning (ipvtap) learns only inside the list.
+ *
+ * Changing the list needs CAP_NET_ADMIN over the user namespace of the
+ * slave's MASTER's network namespace, wherever the slave is: root of a
+ * container (its own user namespace) gets EPERM. Anyone in the slave's
+ * namespace may read it. The slave is named by its ifindex in its
+ * namespace: the requester's, or the one IPVLAN_ALLOW_A_NETNS_PID or
+ * _NETNS_FD names (reading another namespace's slave needs CAP_NET_ADMIN
+ * over it or over the master's). At most IPVLAN_ALLOW_MAX_PREFIXES
+ * prefixes. Narrowing the list (DEL, FLUSH, a first ADD) is refused while
+ * an address configured on the slave would fall outside it; learned
+ * addresses outside it are forgotten.
+ */
+#define IPVLAN_ALLOW_MAX_PREFIXES	64
+
+enum {
+	IPVLAN_ALLOW_A_UNSPEC,
+	IPVLAN_ALLOW_A_IFINDEX,		/* u32: the slave, in its namespace */
+	IPVLAN_ALLOW_A_NETNS_PID,	/* u32: the slave's netns: a process's */
+	IPVLAN_ALLOW_A_NETNS_FD,	/* u32: the slave's netns: an nsfs fd */
+	IPVLAN_ALLOW_A_PREFIX,		/* struct ipvlan_allow_prefix, repeated */
+	IPVLAN_ALLOW_A_LOCKED,		/* u8, report only: 1 a list is set */
+	__IPVLAN_ALLOW_A_MAX
+};
+
+#define IPVLAN_ALLOW_A_MAX (__IPVLAN_ALLOW_A_MAX - 1)
+
+/* One prefix: host bits must be zero, pad zero. */
+struct ipvlan_allow_prefix {
+	__u8	family;		/* AF_INET or AF_INET6 */
+	__u8	prefixlen;	/* 0..32 or 0..128 */
+	__u8	pad[2];
+	__u8	addr[16];	/* network order; IPv4 in the first 4 bytes */
 };
 
 #endif /* _UAPI_IPVLAN_EXT_H */

@@ -4,10 +4,13 @@
  * iproute2 does not know (guest address learning, the multicast backlog,
  * the ARP filter, the default slave of the L3 modes, MAC-NAT, see
  * include/uapi/ipvlan_ext.h), over raw rtnetlink,
- * and the address table, from generic netlink family "ipvlan".
+ * and the address table and the allow-lists, from generic netlink family
+ * "ipvlan".
  *
  *   ipvlanctl show [DEV] [--json]
  *   ipvlanctl addrs [DEV]
+ *   ipvlanctl allow DEV [--netns PATH|PID] [show [--json]|add PREFIX...|
+ *                        del PREFIX...|flush|off]
  *   ipvlanctl set DEV [learn on|off] [learn-max N] [learn-timeout SEC]
  *                     [flush] [mc-queue-len N] [arp-filter on|off]
  *                     [default on|off] [mac-nat on|off]
@@ -16,8 +19,11 @@
  * Exit status: 0 success, 1 error (the kernel refused, no such device,
  * extensions not supported, ...), 2 usage error.
  */
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <net/if.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -42,6 +48,14 @@
 #define EXIT_USAGE		2
 
 static const char *prog = "ipvlanctl";
+
+/* A slave's allow-list, as IPVLAN_CMD_ALLOW_GET reports it. */
+struct allow {
+	bool		available;	/* the kernel has the commands */
+	bool		locked;
+	int		n;
+	char		pfx[IPVLAN_ALLOW_MAX_PREFIXES][64];
+};
 
 /* One ipvlan/ipvtap link as RTM_GETLINK reports it. */
 struct link {
@@ -74,6 +88,7 @@ struct link {
 	bool		has_stats;
 	bool		has_stat[IPVLAN_X_STATS_MAX + 1];
 	__u64		stat[IPVLAN_X_STATS_MAX + 1];
+	struct allow	allow;		/* filled by cmd_show */
 };
 
 struct link_list {
@@ -130,7 +145,24 @@ static const char * const stat_names[IPVLAN_X_STATS_MAX + 1] = {
 	[IPVLAN_X_STATS_MACNAT_RX]	= "macnat_rx",
 	[IPVLAN_X_STATS_MACNAT_BAD]	= "macnat_bad",
 	[IPVLAN_X_STATS_NEIGH_ANSWERED]	= "neigh_answered",
+	[IPVLAN_X_STATS_ALLOW_DROPS]	= "allow_drops",
+	[IPVLAN_X_STATS_ALLOW_PROTO_DROPS] = "allow_proto_drops",
+	[IPVLAN_X_STATS_ALLOW_REFUSED]	= "allow_refused",
+	[IPVLAN_X_STATS_ALLOW_PREFIXES]	= "allow_prefixes",
 };
+
+/* A generic netlink request with room for a full allow-list. */
+struct areq {
+	struct nlmsghdr		nh;
+	struct genlmsghdr	g;
+	char			attrs[2048];
+};
+
+static int allow_talk(__u8 cmd, int ifindex, int nsfd,
+		      const struct ipvlan_allow_prefix *pfx, int npfx,
+		      struct allow *al, struct nl_err *ne);
+static void print_allow_text(const struct allow *al);
+static void print_allow_json(const struct allow *al);
 
 static void *xrealloc(void *p, size_t size)
 {
@@ -717,6 +749,7 @@ static void print_text(const struct link *l, const struct addr_list *al)
 		}
 		printf("\n");
 	}
+	print_allow_text(&l->allow);
 	if (l->has_stats) {
 		printf("    stats");
 		for (i = 0; i <= IPVLAN_X_STATS_MAX; i++) {
@@ -882,6 +915,8 @@ static void print_json(const struct link *l, const struct addr_list *al)
 		printf("null");
 	}
 	print_json_addrs(l, al);
+	json_key("allow");
+	print_allow_json(&l->allow);
 	printf("}");
 }
 
@@ -930,6 +965,19 @@ static int cmd_show(int argc, char **argv)
 		return 1;
 	}
 
+	for (i = 0; i < (int)ll.n; i++) {
+		struct nl_err ne;
+
+		/* The list of each; "unsupported" without the commands. */
+		if (allow_talk(IPVLAN_CMD_ALLOW_GET, ll.v[i].ifindex, -1, NULL,
+			       0, &ll.v[i].allow, &ne) > 0 &&
+		    ll.v[i].allow.available) {
+			print_nl_err(ll.v[i].name, &ne);
+			free(ll.v);
+			free(al.v);
+			return 1;
+		}
+	}
 	if (json)
 		printf("[");
 	for (i = 0; i < (int)ll.n; i++) {
@@ -1255,6 +1303,305 @@ out:
 	return err;
 }
 
+/* ------------------------------------------------------ allow-list */
+
+static int collect_allow(const struct nlmsghdr *nh, void *arg)
+{
+	const struct genlmsghdr *g = NLMSG_DATA(nh);
+	struct ipvlan_allow_prefix ap;
+	const struct rtattr *rta;
+	struct allow *al = arg;
+	char buf[INET6_ADDRSTRLEN];
+	int len;
+	__u8 v8;
+
+	if (nh->nlmsg_len < NLMSG_LENGTH(GENL_HDRLEN))
+		return 0;
+	rta = (const struct rtattr *)((const char *)g + GENL_HDRLEN);
+	len = nh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+	for (; RTA_OK(rta, len); rta = RTA_NEXT(rta, len)) {
+		switch (rta->rta_type & NLA_TYPE_MASK) {
+		case IPVLAN_ALLOW_A_LOCKED:
+			if (attr_get(rta, &v8, sizeof(v8)))
+				al->locked = v8;
+			break;
+		case IPVLAN_ALLOW_A_PREFIX:
+			if (!attr_get(rta, &ap, sizeof(ap)) ||
+			    al->n >= IPVLAN_ALLOW_MAX_PREFIXES ||
+			    !inet_ntop(ap.family, ap.addr, buf, sizeof(buf)))
+				break;
+			snprintf(al->pfx[al->n++], sizeof(al->pfx[0]), "%s/%u",
+				 buf, ap.prefixlen);
+			break;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Enter the network namespace @spec names (a path, or a PID), keeping
+ * the current one in *@orig; *@nsfd is the target's fd (-1: none given).
+ * Return: 0, or 1 (reported).
+ */
+static int netns_enter(const char *spec, int *nsfd, int *orig)
+{
+	char path[64];
+	const char *p = spec;
+
+	*nsfd = -1;
+	*orig = -1;
+	if (!spec)
+		return 0;
+	if (spec[0] >= '0' && spec[0] <= '9' &&
+	    strspn(spec, "0123456789") == strlen(spec)) {
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", spec);
+		p = path;
+	}
+	*nsfd = open(p, O_RDONLY | O_CLOEXEC);
+	if (*nsfd < 0) {
+		fprintf(stderr, "%s: %s: %s\n", prog, p, strerror(errno));
+		return 1;
+	}
+	*orig = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (*orig < 0 || setns(*nsfd, CLONE_NEWNET)) {
+		fprintf(stderr, "%s: cannot enter %s: %s\n", prog, p,
+			strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+static void netns_leave(int orig)
+{
+	if (orig >= 0 && setns(orig, CLONE_NEWNET))
+		fprintf(stderr, "%s: cannot return to the namespace: %s\n",
+			prog, strerror(errno));
+	if (orig >= 0)
+		close(orig);
+}
+
+/*
+ * Send an IPVLAN_CMD_ALLOW_* request about slave @ifindex, in namespace
+ * @nsfd (-1: the current one), with @npfx prefixes; the reply of a GET
+ * fills @al. Return: 0, -1 on a local error (reported), or a positive
+ * errno with the kernel's message in @ne.
+ */
+static int allow_talk(__u8 cmd, int ifindex, int nsfd,
+		      const struct ipvlan_allow_prefix *pfx, int npfx,
+		      struct allow *al, struct nl_err *ne)
+{
+	struct areq req;
+	__u32 v = ifindex;
+	int fd, i, err = -1;
+	__u16 id;
+
+	memset(al, 0, sizeof(*al));
+	fd = nl_open(NETLINK_GENERIC);
+	if (fd < 0)
+		return -1;
+	if (family_id(fd, IPVLAN_GENL_NAME, &id))
+		goto out;
+	err = 0;
+	if (!id)
+		goto out;
+	memset(&req, 0, sizeof(req));
+	req.nh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	req.nh.nlmsg_type = id;
+	req.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	req.g.cmd = cmd;
+	req.g.version = IPVLAN_GENL_VERSION;
+	nl_put(&req.nh, sizeof(req), IPVLAN_ALLOW_A_IFINDEX, &v, sizeof(v));
+	if (nsfd >= 0) {
+		v = nsfd;
+		nl_put(&req.nh, sizeof(req), IPVLAN_ALLOW_A_NETNS_FD, &v,
+		       sizeof(v));
+	}
+	for (i = 0; i < npfx; i++)
+		nl_put(&req.nh, sizeof(req), IPVLAN_ALLOW_A_PREFIX, &pfx[i],
+		       sizeof(pfx[i]));
+	err = -1;
+	if (nl_talk(fd, &req.nh, collect_allow, al, ne))
+		goto out;
+	/* A kernel with the family but not the command: EOPNOTSUPP. */
+	al->available = ne->error != EOPNOTSUPP;
+	err = ne->error;
+out:
+	close(fd);
+	return err;
+}
+
+/* "ADDR[/LEN]" into @ap; false if malformed. */
+static bool parse_prefix(const char *s, struct ipvlan_allow_prefix *ap)
+{
+	char buf[INET6_ADDRSTRLEN + 8], *slash;
+	long long len = -1;
+
+	if (strlen(s) >= sizeof(buf))
+		return false;
+	strcpy(buf, s);
+	memset(ap, 0, sizeof(*ap));
+	slash = strchr(buf, '/');
+	if (slash) {
+		*slash = '\0';
+		len = parse_u32(slash + 1);
+		if (len < 0 || len > 128)
+			return false;
+	}
+	if (inet_pton(AF_INET, buf, ap->addr) == 1) {
+		ap->family = AF_INET;
+		ap->prefixlen = len < 0 ? 32 : len;
+	} else if (inet_pton(AF_INET6, buf, ap->addr) == 1) {
+		ap->family = AF_INET6;
+		ap->prefixlen = len < 0 ? 128 : len;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static void print_allow_json(const struct allow *al)
+{
+	int i;
+
+	if (!al->available) {
+		printf("null");
+		return;
+	}
+	printf("{\"locked\": %s, \"prefixes\": [", al->locked ? "true" : "false");
+	for (i = 0; i < al->n; i++) {
+		printf("%s", i ? ", " : "");
+		json_str(al->pfx[i]);
+	}
+	printf("]}");
+}
+
+static void print_allow_text(const struct allow *al)
+{
+	int i;
+
+	if (!al->available) {
+		printf("    allow-list unsupported\n");
+		return;
+	}
+	if (!al->locked) {
+		printf("    allow-list off\n");
+		return;
+	}
+	printf("    allow-list locked");
+	if (!al->n)
+		printf(" (empty)");
+	for (i = 0; i < al->n; i++)
+		printf(" %s", al->pfx[i]);
+	printf("\n");
+}
+
+/* The ifindex of @dev in the current namespace (or @dev as a number). */
+static int dev_ifindex(const char *dev)
+{
+	long long v = parse_u32(dev);
+	unsigned int idx;
+
+	if (v > 0)
+		return v;
+	idx = if_nametoindex(dev);
+	if (!idx)
+		fprintf(stderr, "%s: cannot find device '%s'\n", prog, dev);
+	return idx;
+}
+
+static int cmd_allow(int argc, char **argv)
+{
+	struct ipvlan_allow_prefix pfx[IPVLAN_ALLOW_MAX_PREFIXES];
+	const char *dev, *netns = NULL, *op = "show";
+	int i, ifindex, nsfd, orig, npfx = 0, err;
+	bool json = false;
+	struct nl_err ne;
+	struct allow al;
+	__u8 cmd;
+
+	if (argc < 1)
+		return usage_error("allow: which device?");
+	dev = argv[0];
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "--netns") && i + 1 < argc)
+			netns = argv[++i];
+		else if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "-j"))
+			json = true;
+		else
+			return usage_error("allow: unknown option '%s'",
+					   argv[i]);
+	}
+	if (i < argc)
+		op = argv[i++];
+	if (!strcmp(op, "show")) {
+		cmd = IPVLAN_CMD_ALLOW_GET;
+		for (; i < argc; i++) {
+			if (strcmp(argv[i], "--json") && strcmp(argv[i], "-j"))
+				return usage_error("allow: unexpected argument '%s'",
+						   argv[i]);
+			json = true;
+		}
+	} else if (!strcmp(op, "add") || !strcmp(op, "del")) {
+		cmd = op[0] == 'a' ? IPVLAN_CMD_ALLOW_ADD :
+				     IPVLAN_CMD_ALLOW_DEL;
+		if (i == argc)
+			return usage_error("allow: %s needs a prefix", op);
+		for (; i < argc; i++) {
+			if (npfx == IPVLAN_ALLOW_MAX_PREFIXES)
+				return usage_error("allow: at most %d prefixes",
+						   IPVLAN_ALLOW_MAX_PREFIXES);
+			if (!parse_prefix(argv[i], &pfx[npfx++]))
+				return usage_error("allow: '%s' is not an address or ADDR/LEN",
+						   argv[i]);
+		}
+	} else if (!strcmp(op, "flush") || !strcmp(op, "off")) {
+		cmd = op[0] == 'f' ? IPVLAN_CMD_ALLOW_FLUSH :
+				     IPVLAN_CMD_ALLOW_UNLOCK;
+		if (i < argc)
+			return usage_error("allow: unexpected argument '%s'",
+					   argv[i]);
+	} else {
+		return usage_error("allow: unknown operation '%s'", op);
+	}
+
+	if (netns_enter(netns, &nsfd, &orig)) {
+		netns_leave(orig);
+		return 1;
+	}
+	ifindex = dev_ifindex(dev);
+	netns_leave(orig);
+	if (!ifindex)
+		return 1;
+
+	err = allow_talk(cmd, ifindex, nsfd, pfx, npfx, &al, &ne);
+	if (nsfd >= 0)
+		close(nsfd);
+	if (err < 0)
+		return 1;
+	if (!al.available) {
+		fprintf(stderr,
+			"%s: the loaded ipvlan has no allow-lists (generic netlink family \"%s\" or its commands missing)\n",
+			prog, IPVLAN_GENL_NAME);
+		return 1;
+	}
+	if (err) {
+		fprintf(stderr, "%s: %s: kernel refused: %s%s%s\n", prog, dev,
+			strerror(ne.error), ne.msg[0] ? ": " : "", ne.msg);
+		return 1;
+	}
+	if (cmd != IPVLAN_CMD_ALLOW_GET)
+		return 0;
+	if (json) {
+		printf("{\"ifindex\": %d, \"allow\": ", ifindex);
+		print_allow_json(&al);
+		printf("}\n");
+	} else {
+		printf("%s:\n", dev);
+		print_allow_text(&al);
+	}
+	return 0;
+}
+
 /* ---------------------------------------------------------- main */
 
 static void print_help(FILE *f)
@@ -1265,11 +1612,13 @@ static void print_help(FILE *f)
 		"       %s set DEV [learn on|off] [learn-max N] [learn-timeout SEC]\n"
 		"                  [flush] [mc-queue-len N] [arp-filter on|off]\n"
 		"                  [default on|off] [mac-nat on|off]\n"
+		"       %s allow DEV [--netns PATH|PID] [show [--json] | add PREFIX... |\n"
+		"                  del PREFIX... | flush | off]\n"
 		"       %s help\n"
 		"\n"
 		"Show or set the guest address learning, the multicast backlog,\n"
-		"the ARP filter, the default slave and MAC-NAT of ipvlan/ipvtap devices\n"
-		"in the current network namespace.\n"
+		"the ARP filter, the default slave, MAC-NAT and the allow-list of\n"
+		"ipvlan/ipvtap devices in the current network namespace.\n"
 		"\n"
 		"  show            kind, master, mode, flags, learning settings,\n"
 		"                  counters and addresses (origin configured or\n"
@@ -1301,12 +1650,19 @@ static void print_help(FILE *f)
 		"                  it sends from is latched and rewritten to\n"
 		"                  the master's (Ethernet, ARP, ND, DHCP) and\n"
 		"                  back; flush or off forgets it (default off)\n"
+		"  allow           DEV's allow-list (the configuration lock):\n"
+		"                  with one, DEV owns and sends from addresses\n"
+		"                  inside it only; set from the master's\n"
+		"                  namespace only. --netns: DEV is in the\n"
+		"                  namespace of that file or process. add/del\n"
+		"                  ADDR[/LEN] (at most %d), flush (empty, still\n"
+		"                  locked), off (no list: unlocked)\n"
 		"\n"
 		"Exit status: 0 success, 1 error, 2 usage error.\n",
-		prog, prog, prog, prog, 1, IPVLAN_X_LEARN_MAX_LIMIT,
+		prog, prog, prog, prog, prog, 1, IPVLAN_X_LEARN_MAX_LIMIT,
 		IPVLAN_X_LEARN_MAX_DEFAULT, IPVLAN_X_LEARN_TIMEOUT_LIMIT,
 		IPVLAN_X_LEARN_TIMEOUT_DEFAULT, IPVLAN_X_MC_QUEUE_LEN_LIMIT,
-		IPVLAN_X_MC_QUEUE_LEN_DEFAULT);
+		IPVLAN_X_MC_QUEUE_LEN_DEFAULT, IPVLAN_ALLOW_MAX_PREFIXES);
 }
 
 int main(int argc, char **argv)
@@ -1324,6 +1680,8 @@ int main(int argc, char **argv)
 		return cmd_set(argc - 2, argv + 2);
 	if (!strcmp(cmd, "addrs"))
 		return cmd_addrs(argc - 2, argv + 2);
+	if (!strcmp(cmd, "allow"))
+		return cmd_allow(argc - 2, argv + 2);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "-h") ||
 	    !strcmp(cmd, "--help")) {
 		print_help(stdout);
