@@ -2,7 +2,7 @@
 /*
  * ipvlanctl: show and set the extensions of ipvlan/ipvtap links that
  * iproute2 does not know (guest address learning, the multicast backlog,
- * the ARP filter, the default slave of the L3 modes, see
+ * the ARP filter, the default slave of the L3 modes, the host path, see
  * include/uapi/ipvlan_ext.h), over raw rtnetlink,
  * and the address table, from generic netlink family "ipvlan".
  *
@@ -10,7 +10,7 @@
  *   ipvlanctl addrs [DEV]
  *   ipvlanctl set DEV [learn on|off] [learn-max N] [learn-timeout SEC]
  *                     [flush] [mc-queue-len N] [arp-filter on|off]
- *                     [default on|off]
+ *                     [default on|off] [host on|off]
  *   ipvlanctl help
  *
  * Exit status: 0 success, 1 error (the kernel refused, no such device,
@@ -67,6 +67,8 @@ struct link {
 	bool		arp_filter;
 	bool		has_default;
 	bool		is_default;
+	bool		has_host;
+	bool		host;
 	bool		has_stats;
 	bool		has_stat[IPVLAN_X_STATS_MAX + 1];
 	__u64		stat[IPVLAN_X_STATS_MAX + 1];
@@ -122,6 +124,10 @@ static const char * const stat_names[IPVLAN_X_STATS_MAX + 1] = {
 	[IPVLAN_X_STATS_DHCP_UNTRACKED]	= "dhcp_untracked",
 	[IPVLAN_X_STATS_DHCP_UNMATCHED]	= "dhcp_unmatched",
 	[IPVLAN_X_STATS_DHCP_RX_BAD]	= "dhcp_rx_bad",
+	[IPVLAN_X_STATS_HOST_RX]	= "host_rx",
+	[IPVLAN_X_STATS_HOST_TX]	= "host_tx",
+	[IPVLAN_X_STATS_HOST_NEIGH]	= "host_neigh",
+	[IPVLAN_X_STATS_HOST_DROPS]	= "host_drops",
 };
 
 static void *xrealloc(void *p, size_t size)
@@ -370,6 +376,10 @@ static void parse_info_data(struct link *l, const struct rtattr *nest)
 	if (attr_get(tb[IFLA_IPVLAN_X_DEFAULT], &v8, sizeof(v8))) {
 		l->has_default = true;
 		l->is_default = v8;
+	}
+	if (attr_get(tb[IFLA_IPVLAN_X_HOST], &v8, sizeof(v8))) {
+		l->has_host = true;
+		l->host = v8;
 	}
 	if (tb[IFLA_IPVLAN_X_STATS])
 		parse_stats(l, tb[IFLA_IPVLAN_X_STATS]);
@@ -677,6 +687,8 @@ static void print_text(const struct link *l, const struct addr_list *al)
 		printf("    arp-filter %s\n", l->arp_filter ? "on" : "off");
 	if (l->has_default)
 		printf("    default %s\n", l->is_default ? "on" : "off");
+	if (l->has_host)
+		printf("    host %s\n", l->host ? "on" : "off");
 	if (l->has_stats) {
 		printf("    stats");
 		for (i = 0; i <= IPVLAN_X_STATS_MAX; i++) {
@@ -815,6 +827,8 @@ static void print_json(const struct link *l, const struct addr_list *al)
 	printf("%s", !l->has_arpf ? "null" : l->arp_filter ? "true" : "false");
 	json_key("default");
 	printf("%s", !l->has_default ? "null" : l->is_default ? "true" : "false");
+	json_key("host");
+	printf("%s", !l->has_host ? "null" : l->host ? "true" : "false");
 	json_key("stats");
 	if (l->has_stats) {
 		bool first = true;
@@ -954,6 +968,7 @@ struct settings {
 	long long	mc_queue_len;	/* -1: unchanged */
 	int		arp_filter;	/* -1: unchanged */
 	int		is_default;	/* -1: unchanged */
+	int		host;		/* -1: unchanged */
 	bool		flush;
 };
 
@@ -992,6 +1007,7 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 	st->mc_queue_len = -1;
 	st->arp_filter = -1;
 	st->is_default = -1;
+	st->host = -1;
 	st->flush = false;
 	for (i = 0; i < argc; i++) {
 		const char *key = argv[i];
@@ -1003,13 +1019,14 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 		}
 		if (strcmp(key, "learn") && strcmp(key, "learn-max") &&
 		    strcmp(key, "learn-timeout") && strcmp(key, "mc-queue-len") &&
-		    strcmp(key, "arp-filter") && strcmp(key, "default"))
+		    strcmp(key, "arp-filter") && strcmp(key, "default") &&
+		    strcmp(key, "host"))
 			return usage_error("set: unknown setting '%s'", key);
 		if (!val)
 			return usage_error("set: '%s' needs a value", key);
 		i++;
 		if (!strcmp(key, "learn") || !strcmp(key, "arp-filter") ||
-		    !strcmp(key, "default")) {
+		    !strcmp(key, "default") || !strcmp(key, "host")) {
 			int on = parse_on_off(val);
 
 			if (on < 0)
@@ -1019,6 +1036,8 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 				st->learn = on;
 			else if (!strcmp(key, "default"))
 				st->is_default = on;
+			else if (!strcmp(key, "host"))
+				st->host = on;
 			else
 				st->arp_filter = on;
 		} else if (!strcmp(key, "learn-max")) {
@@ -1040,7 +1059,7 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 	}
 	if (st->learn < 0 && st->learn_max < 0 && st->learn_timeout < 0 &&
 	    st->mc_queue_len < 0 && st->arp_filter < 0 &&
-	    st->is_default < 0 && !st->flush)
+	    st->is_default < 0 && st->host < 0 && !st->flush)
 		return usage_error("set: nothing to set");
 	return 0;
 }
@@ -1069,6 +1088,8 @@ static const char *req_attr_name(const struct req *req, long offs)
 		return "arp-filter";
 	case IFLA_IPVLAN_X_DEFAULT:
 		return "default";
+	case IFLA_IPVLAN_X_HOST:
+		return "host";
 	}
 	return NULL;
 }
@@ -1120,6 +1141,13 @@ static int cmd_set(int argc, char **argv)
 		err = 1;
 		goto out;
 	}
+	if (st.host >= 0 && !ll.v[0].has_host) {
+		fprintf(stderr,
+			"%s: %s: this kernel's %s has no host path\n",
+			prog, dev, ll.v[0].kind);
+		err = 1;
+		goto out;
+	}
 
 	req_init(&req, RTM_NEWLINK, NLM_F_ACK);
 	req.ifi.ifi_index = ll.v[0].ifindex;
@@ -1151,6 +1179,10 @@ static int cmd_set(int argc, char **argv)
 	if (st.is_default >= 0) {
 		v8 = st.is_default;
 		req_put(&req, IFLA_IPVLAN_X_DEFAULT, &v8, sizeof(v8));
+	}
+	if (st.host >= 0) {
+		v8 = st.host;
+		req_put(&req, IFLA_IPVLAN_X_HOST, &v8, sizeof(v8));
 	}
 	req_nest_end(&req, data);
 	req_nest_end(&req, linkinfo);
@@ -1185,12 +1217,12 @@ static void print_help(FILE *f)
 		"       %s addrs [DEV]\n"
 		"       %s set DEV [learn on|off] [learn-max N] [learn-timeout SEC]\n"
 		"                  [flush] [mc-queue-len N] [arp-filter on|off]\n"
-		"                  [default on|off]\n"
+		"                  [default on|off] [host on|off]\n"
 		"       %s help\n"
 		"\n"
 		"Show or set the guest address learning, the multicast backlog,\n"
-		"the ARP filter and the default slave of ipvlan/ipvtap devices\n"
-		"in the current network namespace.\n"
+		"the ARP filter, the default slave and the host path of\n"
+		"ipvlan/ipvtap devices in the current network namespace.\n"
 		"\n"
 		"  show            kind, master, mode, flags, learning settings,\n"
 		"                  counters and addresses (origin configured or\n"
@@ -1218,6 +1250,10 @@ static void print_help(FILE *f)
 		"                  slave (broadcast, multicast and unicast no\n"
 		"                  one else takes; it resolves its neighbours\n"
 		"                  itself); on moves it from another slave\n"
+		"  host on|off     the master's namespace and the slaves reach\n"
+		"                  each other through the driver (ARP/ND\n"
+		"                  answered, no route needed), for every slave\n"
+		"                  of the master; no effect in vepa (default off)\n"
 		"\n"
 		"Exit status: 0 success, 1 error, 2 usage error.\n",
 		prog, prog, prog, prog, 1, IPVLAN_X_LEARN_MAX_LIMIT,
