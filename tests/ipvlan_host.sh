@@ -7,25 +7,32 @@
 #
 #   out ns:  o0, the master's veth peer: a plain end, no address, never
 #            answers or hairpins anything (the "wire")
-#   host ns: m0 198.51.100.1/24 2001:db8:1::1/64, the master; an nft input
-#            chain counting s1's packets with iif m0, conntrack on
+#   host ns: m0 198.51.100.1/24 2001:db8:1::1/64, the master; nft gives a
+#            flow that starts on iif m0 a conntrack mark, and counts s1's
+#            packets in on m0
 #   s1, s2:  slaves 198.51.100.1{1,2}/24 2001:db8:1::1{1,2}/64, the same
 #            addresses in every mode (l3: NOARP, the prefix is on-link)
 #
 # No route, neighbour entry or device is added anywhere. For every
-# mode/flag, set live on one port (changelink):
-#  - host off: host -> s1 ping v4/v6 fails (today's behaviour, the in-tree
+# mode/flag, set live on the port (changelink):
+#  - host off: host -> s1 echo v4/v6 fails (today's behaviour, the in-tree
 #    driver's);
-#  - host on: host -> s1 and s1 -> host, ping, TCP and UDP (echo servers
-#    in both namespaces), v4 and v6: bridge and private reach, vepa not
-#    (everything goes to the wire, which does not hairpin); s1 -> s2 keeps
-#    the flag's meaning (private isolates slaves from each other only);
-#    the master namespace's nft input chain counts s1's packets with
-#    iif m0, its conntrack has s1's UDP flows replied (not [UNREPLIED]).
+#  - host on: host -> s1 and s1 -> host, ICMP echo, TCP and UDP (echo
+#    servers in both namespaces), v4 and v6: bridge and private reach,
+#    vepa not (everything goes to the wire, which does not hairpin);
+#    s1 -> s2 keeps the flag's meaning (private isolates slaves from each
+#    other only); the master namespace's conntrack has s1's six flows to
+#    it, begun on iif m0 and replied, and its nft input chain counted
+#    s1's packets in on m0.
 # Then, in l2 and l3: neighbour entries on both sides (the master's MAC,
-# valid), an address added on s1 and on m0 reachable at once and gone at
-# once when removed; a VLAN on m0 is left alone; the counters, ipvlanctl's
-# show/--json; value 2 refused.
+# valid), addresses added on s1 and on m0 reachable at once and gone at
+# once when removed, a VLAN on m0 left alone, the counters; ipvlanctl's
+# show/--json/set through another slave; value 2 refused.
+#
+# The probes come from two long-lived python processes, one in the host
+# namespace and one in s1's (ICMP echo through ping sockets, TCP and UDP
+# echo clients with fixed source ports, one echo server each): a process
+# start costs about a second under TCG on a loaded host.
 #
 # The in-tree ipvlan has no host path: the "host on" cases are marked
 # "# DIFF" (it reaches nothing there); the "host off" ones are the same.
@@ -36,7 +43,7 @@
 . "$(dirname "$0")/lib_matrix.sh"
 
 require_root
-require_cmd ip ping python3 nft
+require_cmd ip python3 nft
 require_ipvlan
 
 CTL=$IPVTAP_REPO/tools/ipvlanctl/ipvlanctl
@@ -47,15 +54,17 @@ FLAGS=${HOST_FLAGS:-bridge private vepa}
 H4=198.51.100.1 H6=2001:db8:1::1
 A4=(" " 198.51.100.11 198.51.100.12) A6=(" " 2001:db8:1::11 2001:db8:1::12)
 PORT=7000
+CT_MARK=19760
 HOST_DIFF="the in-tree ipvlan has no host path: the master's namespace never reaches its slaves"
 
-# Per mode/flag, host on: [flag]=host<->s1 s1->s2 nf ct
+# Per flag, host on: host<->s1, s1->s2, s1's flows in the host's conntrack
+# (of 6), s1's packets counted in on m0 by nft.
 declare -A ON_EXPECT=(
-	[bridge]="reachable reachable seen both"
-	[private]="reachable unreachable seen both"
-	[vepa]="unreachable unreachable unseen none"
+	[bridge]="reachable reachable 6/6 seen"
+	[private]="reachable unreachable 6/6 seen"
+	[vepa]="unreachable unreachable 0/6 unseen"
 )
-PROBES=("ping v4" "ping v6" "tcp v4" "tcp v6" "udp v4" "udp v6")
+PROBES=("icmp v4" "icmp v6" "tcp v4" "tcp v6" "udp v4" "udp v6")
 
 read -r -a _m <<<"$MODES"
 read -r -a _f <<<"$FLAGS"
@@ -65,13 +74,25 @@ kmsg_mark start
 TMPD=$(mktemp -d)
 defer "rm -rf '$TMPD'"
 
-cat >"$TMPD/host.py" <<'EOF'
-import os, select, socket, struct, sys, threading, time
+cat >"$TMPD/agent.py" <<'EOF'
+"""Probe agent: an echo server on PORT (TCP and UDP, IPv4 and IPv6) and,
+for every line of tasks on stdin, the tasks at once, then one line
+"<task> <result>" each and "end". Tasks:
+  icmp,DST,SECS,ID      echo requests until a reply (ping socket, ident ID)
+  tcp,DST,PORT,SPORT    connect from SPORT, echo one message
+  udp,DST,PORT,SPORT    datagrams from SPORT until one comes back
+  ct,SRC4,DST4,SRC6,DST6,PORT,BASE  of the six flows SRC->DST (udp v4/v6
+                        from BASE/BASE+1, tcp BASE+2/+3, icmp ids +4/+5)
+                        how many conntrack has, begun with the mark
+                        CT_MARK and replied: "N/6"
+  link,DEV,ATTR,VALUE   RTM_NEWLINK with a u8 IFLA_INFO_DATA attribute
+"""
+import ipaddress, os, select, socket, struct, sys, threading, time
+
+CT_MARK = 19760
 
 
-def serve(port, out):
-    """TCP and UDP echo on PORT, IPv4 and IPv6; "ready" in OUT first."""
-    port = int(port)
+def serve(port):
     t = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
     t.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     t.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
@@ -80,7 +101,6 @@ def serve(port, out):
     u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     u.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
     u.bind(("::", port))
-    open(out, "w").write("ready\n")
     conns = []
     while True:
         r, _, _ = select.select([t, u] + conns, [], [])
@@ -102,58 +122,93 @@ def serve(port, out):
                     s.close()
 
 
-def tcp(dst, port, res, key):
-    fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
-    try:
-        s = socket.socket(fam, socket.SOCK_STREAM)
-        s.settimeout(3)
-        s.connect((dst, port))
-        s.sendall(b"tcp " + key.encode())
-        ok = s.recv(64) == b"tcp " + key.encode()
-        s.close()
-    except OSError:
-        ok = False
-    res[key] = ok
+def fam(dst):
+    return socket.AF_INET6 if ":" in dst else socket.AF_INET
 
 
-def udp(dst, port, sport, res, key):
-    fam = socket.AF_INET6 if ":" in dst else socket.AF_INET
-    s = socket.socket(fam, socket.SOCK_DGRAM)
-    s.bind(("::" if fam == socket.AF_INET6 else "0.0.0.0", sport))
+def anyaddr(dst):
+    return "::" if ":" in dst else "0.0.0.0"
+
+
+def icmp(dst, secs, ident):
+    v6 = ":" in dst
+    s = socket.socket(fam(dst), socket.SOCK_DGRAM,
+                      socket.IPPROTO_ICMPV6 if v6 else socket.IPPROTO_ICMP)
+    s.bind((anyaddr(dst), int(ident)))
     s.settimeout(0.2)
-    msg = b"udp " + key.encode()
+    req = struct.pack("!BBHHH", 128 if v6 else 8, 0, 0, 0, 1) + b"ipvlan"
+    end = time.monotonic() + float(secs)
+    while time.monotonic() < end:
+        s.sendto(req, (dst, 0))
+        try:
+            data, addr = s.recvfrom(256)
+        except socket.timeout:
+            continue
+        if data[0] == (129 if v6 else 0) and addr[0] == dst:
+            return True
+    return False
+
+
+def tcp(dst, port, sport):
+    try:
+        s = socket.socket(fam(dst), socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((anyaddr(dst), int(sport)))
+        s.settimeout(3)
+        s.connect((dst, int(port)))
+        s.sendall(b"tcp echo")
+        ok = s.recv(64) == b"tcp echo"
+        s.close()
+        return ok
+    except OSError:
+        return False
+
+
+def udp(dst, port, sport):
+    s = socket.socket(fam(dst), socket.SOCK_DGRAM)
+    s.bind((anyaddr(dst), int(sport)))
+    s.settimeout(0.2)
     end = time.monotonic() + 3
-    ok = False
-    while not ok and time.monotonic() < end:
-        s.sendto(msg, (dst, port))
+    while time.monotonic() < end:
+        s.sendto(b"udp echo", (dst, int(port)))
         try:
             data, addr = s.recvfrom(64)
-            ok = data == msg and addr[0] == dst
         except socket.timeout:
-            pass
-    res[key] = ok
+            continue
+        if data == b"udp echo" and addr[0] == dst:
+            return True
+    return False
 
 
-def probe(dst4, dst6, port, sport):
-    """TCP and UDP echo to DST4 and DST6 at once; UDP from SPORT (v4)
-    and SPORT+1 (v6). One line each: "<proto> <v4|v6> reachable|..."."""
-    port, sport = int(port), int(sport)
-    res = {}
-    th = [threading.Thread(target=tcp, args=(dst4, port, res, "tcp v4")),
-          threading.Thread(target=tcp, args=(dst6, port, res, "tcp v6")),
-          threading.Thread(target=udp, args=(dst4, port, sport, res, "udp v4")),
-          threading.Thread(target=udp, args=(dst6, port, sport + 1, res, "udp v6"))]
-    for t in th:
-        t.start()
-    for t in th:
-        t.join()
-    for k in sorted(res):
-        print(k, "reachable" if res[k] else "unreachable")
+def ct(src4, dst4, src6, dst6, port, base):
+    base = int(base)
+    try:
+        lines = open("/proc/net/nf_conntrack").read().splitlines()
+    except OSError:
+        return "no /proc/net/nf_conntrack"
+    src6 = ipaddress.ip_address(src6).exploded
+    dst6 = ipaddress.ip_address(dst6).exploded
+    want = []
+    for i, (f, s, d) in enumerate((("ipv4", src4, dst4),
+                                   ("ipv6", src6, dst6))):
+        want.append((f, "udp", "src=%s dst=%s sport=%d dport=%s " %
+                     (s, d, base + i, port)))
+        want.append((f, "tcp", "src=%s dst=%s sport=%d dport=%s " %
+                     (s, d, base + 2 + i, port)))
+        want.append((f, "icmp", "src=%s dst=%s type=%d code=0 id=%d " %
+                     (s, d, 128 if i else 8, base + 4 + i)))
+    n = 0
+    for f, proto, key in want:
+        for l in lines:
+            w = l.split()
+            if (w[0] == f and w[2].startswith(proto) and key in l and
+                    "mark=%d " % CT_MARK in l and "UNREPLIED" not in l):
+                n += 1
+                break
+    return "%d/6" % n
 
 
 def link(dev, attr, value):
-    """RTM_NEWLINK on DEV with IFLA_INFO_DATA attribute ATTR (u8) VALUE:
-    prints "ok" or the errno and extack."""
     sys.path.insert(0, os.environ["IPVTAP_REPO"] + "/tools/testing")
     import ipvl_nl as nl
     data = nl.attr(int(attr), bytes([int(value)]))
@@ -163,42 +218,80 @@ def link(dev, attr, value):
                        socket.if_nametoindex(dev), 0, 0) + \
         nl.attr(nl.IFLA_LINKINFO | nl.NLA_F_NESTED, info)
     err, msg = nl.Rtnl().request(nl.RTM_NEWLINK, 0, body)
-    print("ok" if not err else "error: %s: %s" % (nl.ename(err), msg))
+    return "ok" if not err else "error:%s:%s" % (nl.ename(err),
+                                                 str(msg).replace(" ", "_"))
 
 
-globals()[sys.argv[1]](*sys.argv[2:])
+def run(task, res):
+    kind, *args = task.split(",")
+    try:
+        r = globals()[kind](*args)
+    except Exception as e:
+        r = "error:%s" % type(e).__name__
+    if r is True or r is False:
+        r = "reachable" if r else "unreachable"
+    res[task] = r
+
+
+open("/proc/sys/net/ipv4/ping_group_range", "w").write("0 0")
+threading.Thread(target=serve, args=(int(sys.argv[1]),), daemon=True).start()
+print("ready", flush=True)
+for line in sys.stdin:
+    res = {}
+    th = [threading.Thread(target=run, args=(t, res)) for t in line.split()]
+    for t in th:
+        t.start()
+    for t in th:
+        t.join()
+    for t in line.split():
+        print(t, res[t])
+    print("end", flush=True)
 EOF
 
-py() { ip netns exec "$1" python3 -S "$TMPD/host.py" "${@:2}"; }
+# agent_start NAME NS: the agent of NS, talked to through fifos.
+agent_start() {
+	local dir=$TMPD/agent-$1 w r line
+
+	mkdir "$dir" && mkfifo "$dir/in" "$dir/out" || return 1
+	ip netns exec "$2" python3 -S "$TMPD/agent.py" "$PORT" \
+		<"$dir/in" >"$dir/out" 2>"$dir/err" &
+	BG_PIDS+=("$!")
+	exec {w}>"$dir/in" {r}<"$dir/out"
+	printf -v "AGW_$1" '%s' "$w"
+	printf -v "AGR_$1" '%s' "$r"
+	IFS= read -r -t 60 -u "$r" line && [ "$line" = ready ] && return 0
+	cat "$dir/err"
+	return 1
+}
+
+# ask NAME TASK...: send the tasks to agent NAME (they run at once).
+ask() {
+	local w=AGW_$1
+
+	shift
+	echo "$*" >&"${!w}"
+}
+
+# answer NAME: read agent NAME's results into R[task].
+declare -A R
+answer() {
+	local r=AGR_$1 task res
+
+	while IFS=' ' read -r -t 60 -u "${!r}" task res; do
+		[ "$task" != end ] || return 0
+		R[$task]=$res
+	done
+	echo "agent $1: no answer"
+	return 1
+}
+
+# one NAME TASK: run one task on agent NAME, print its result.
+one() {
+	ask "$1" "$2" && answer "$1" >/dev/null
+	echo "${R[$2]:-no answer}"
+}
+
 ctl() { ip netns exec "$1" "$CTL" "${@:2}"; }
-
-# field NS DEV KEY: a value of `ipvlanctl show DEV --json` (dotted KEY).
-field() {
-	ctl "$1" show "$2" --json | python3 -S -c '
-import json, sys
-v = json.load(sys.stdin)[0]
-for k in sys.argv[1].split("."):
-    v = v[k] if v is not None else None
-print(json.dumps(v))' "$3"
-}
-
-# ping_to NS ADDR SECS: "reachable" if ADDR answers within SECS.
-ping_to() {
-	if ip netns exec "$1" ping -q -n -c 1 -i 0.2 -w "$3" "$2" >/dev/null 2>&1; then
-		echo reachable
-	else
-		echo unreachable
-	fi
-}
-
-# The probes run in the background, beside the echo servers: P holds
-# their pids; wait_all waits for them (a bare wait would wait for the
-# servers too).
-P=()
-wait_all() {
-	wait "${P[@]}"
-	P=()
-}
 
 # ----------------------------------------------------------- topology
 out='' host='' S1='' S2=''
@@ -228,53 +321,57 @@ MASTER_MAC=$(dev_mac "$host" m0)
 modprobe nf_conntrack 2>/dev/null
 ip netns exec "$host" nft -f - <<EOF || ktap_bail "nft setup failed"
 table inet ipvlan_host {
-	chain in {
-		type filter hook input priority 0; policy accept;
-		ct state new,established counter
-		iifname "m0" ip saddr ${A4[1]} counter
-		iifname "m0" ip6 saddr ${A6[1]} counter
-	}
 	chain pre {
 		type filter hook prerouting priority 0; policy accept;
-		iifname "m0" ct state new ct mark set 0x4d30
+		iifname "m0" ct state new ct mark set $CT_MARK
+	}
+	chain in {
+		type filter hook input priority 0; policy accept;
+		iifname "m0" ip saddr ${A4[1]} counter
+		iifname "m0" ip6 saddr ${A6[1]} counter
 	}
 }
 EOF
 
-for ns in "$host" "$S1"; do
-	bg "$TMPD/serve-$ns.log" py "$ns" serve "$PORT" "$TMPD/serve-$ns.ready"
-	wait_for 20 test -s "$TMPD/serve-$ns.ready" ||
-		ktap_bail "no echo server in $ns: $(cat "$TMPD/serve-$ns.log")"
-done
+agent_start H "$host" || ktap_bail "no agent in the host namespace"
+agent_start S "$S1" || ktap_bail "no agent in s1's namespace"
 
-HAVE_HOST=1
-[ "$(field "$S1" s1 host)" != null ] || HAVE_HOST=0
+HAVE_HOST=0
+[[ $(ctl "$S1" show s1) != *$'\n    host '* ]] || HAVE_HOST=1
 diag "IMPL=$IMPL; host path in the loaded ipvlan: $HAVE_HOST; set up in ${SECONDS}s"
 
-# host_set on|off: the setting, through s1 (it is the port's).
+# host_set on|off: the setting, through s1 (it is the port's); raw
+# netlink from the agent, ipvlanctl is tested at the end.
 host_set() {
+	local v=0 r
+
 	[ "$HAVE_HOST" -eq 1 ] || return 0
-	ctl "$S1" set s1 host "$1" || diag "ipvlanctl set s1 host $1 failed"
+	[ "$1" = off ] || v=1
+	r=$(one S "link,s1,49,$v")
+	[ "$r" = ok ] || diag "host $1 on s1: $r"
 }
 
-# nf_count FAMILY ADDR: packets the host's input rule for ADDR counted.
-nf_count() {
-	ip netns exec "$host" nft list chain inet ipvlan_host in |
-		sed -n "s/.*iifname \"m0\" $1 saddr $2 counter packets \([0-9]*\).*/\1/p"
+# nf_seen: the nft counters of s1's v4 and v6 packets in on m0 both grew
+# since the last call.
+NF_LAST="0 0"
+nf_seen() {
+	local l re='saddr ([0-9a-f.:]+) counter packets ([0-9]+)' v4=0 v6=0
+
+	while IFS= read -r l; do
+		[[ $l =~ $re ]] || continue
+		if [ "${BASH_REMATCH[1]}" = "${A4[1]}" ]; then
+			v4=${BASH_REMATCH[2]}
+		else
+			v6=${BASH_REMATCH[2]}
+		fi
+	done < <(ip netns exec "$host" nft list chain inet ipvlan_host in)
+	read -r l4 l6 <<<"$NF_LAST"
+	NF_LAST="$v4 $v6"
+	[ "$v4" -gt "$l4" ] && [ "$v6" -gt "$l6" ]
 }
 
-# ct_both CONNTRACK FAMILY SPORT: CONNTRACK (the host's
-# /proc/net/nf_conntrack) has the UDP flow from SPORT to PORT, begun by a
-# packet in on m0 (its ct mark, set in prerouting) and replied.
-ct_both() {
-	local l
-
-	l=$(grep -E "^$2 .* udp .* sport=$3 dport=$PORT .* mark=19760 " <<<"$1")
-	[ -n "$l" ] && [[ $l != *UNREPLIED* ]]
-}
-
-# on_case CASE OBSERVED OURS_EXPECTED: a case of the host path, which the
-# in-tree driver does not have (it expects IN_TREE_EXPECTED, $4).
+# on_case CASE OBSERVED OURS IN_TREE: a case of the host path, which the
+# in-tree driver does not have: it expects IN_TREE.
 on_case() {
 	local want=$3
 
@@ -283,72 +380,60 @@ on_case() {
 	result_case "$1" "$2" "$want"
 }
 
+# tasks DST4 DST6 BASE SECS: the six probes to DST4/DST6, source ports
+# and idents from BASE (as the ct task expects).
+tasks() {
+	T=("icmp,$1,$4,$(($3 + 4))" "icmp,$2,$4,$(($3 + 5))"
+	   "tcp,$1,$PORT,$(($3 + 2))" "tcp,$2,$PORT,$(($3 + 3))"
+	   "udp,$1,$PORT,$3" "udp,$2,$PORT,$(($3 + 1))")
+}
+
 # ------------------------------------------------------------ matrix
 combo=0
 run_combo() {
-	local m=$1 f=$2 c="$1/$2" j n4 n6 got sport tmp reach s2 nf ct
+	local m=$1 f=$2 c="$1/$2" j b hs sh s2 got
 	local -a exp
 
 	combo=$((combo + 1))
 	diag "$c: from ${SECONDS}s"
-	sport=$((40000 + combo * 10))
+	b=$((30000 + combo * 20))
 	read -r -a exp <<<"${ON_EXPECT[$f]}"
 	ip -n "$S1" link set s1 type ipvlan mode "$m" "$f" ||
 		diag "$c: ip link set s1 type ipvlan mode $m $f failed"
 
 	# Off: today's behaviour.
 	host_set off
-	tmp=$TMPD/$combo
-	mkdir -p "$tmp"
-	ping_to "$host" "${A4[1]}" 2 >"$tmp/off4" & P+=($!)
-	ping_to "$host" "${A6[1]}" 2 >"$tmp/off6" & P+=($!)
-	wait_all
-	result_case "$c host off: host->s1 ping v4" "$(<"$tmp/off4")" unreachable
-	result_case "$c host off: host->s1 ping v6" "$(<"$tmp/off6")" unreachable
+	ask H "icmp,${A4[1]},1,$b" "icmp,${A6[1]},1,$((b + 1))"
+	answer H
+	result_case "$c host off: host->s1 icmp v4" "${R[icmp,${A4[1]},1,$b]}" unreachable
+	result_case "$c host off: host->s1 icmp v6" "${R[icmp,${A6[1]},1,$((b + 1))]}" unreachable
 
-	# On: every probe at once.
+	# On: every probe of both directions at once.
 	host_set on
-	n4=$(nf_count ip "${A4[1]}") n6=$(nf_count ip6 "${A6[1]}")
-	ping_to "$host" "${A4[1]}" 3 >"$tmp/h-ping v4" & P+=($!)
-	ping_to "$host" "${A6[1]}" 3 >"$tmp/h-ping v6" & P+=($!)
-	ping_to "$S1" "$H4" 3 >"$tmp/s-ping v4" & P+=($!)
-	ping_to "$S1" "$H6" 3 >"$tmp/s-ping v6" & P+=($!)
-	ping_to "$S1" "${A4[2]}" 3 >"$tmp/s2" & P+=($!)
-	py "$host" probe "${A4[1]}" "${A6[1]}" "$PORT" "$sport" >"$tmp/h-l4" 2>&1 & P+=($!)
-	py "$S1" probe "$H4" "$H6" "$PORT" $((sport + 2)) >"$tmp/s-l4" 2>&1 & P+=($!)
-	wait_all
-	for j in "${PROBES[@]}"; do
-		for dir in h s; do
-			if [[ $j == ping* ]]; then
-				got=$(<"$tmp/$dir-$j")
-			else
-				got=$(sed -n "s/^$j //p" "$tmp/$dir-l4")
-				[ -n "$got" ] || got="error: $(head -c 200 "$tmp/$dir-l4")"
-			fi
-			if [ "$dir" = h ]; then reach="host->s1"; else reach="s1->host"; fi
-			on_case "$c host on: $reach $j" "$got" "${exp[0]}" unreachable
-		done
+	tasks "${A4[1]}" "${A6[1]}" $((b + 2)) 3
+	hs=("${T[@]}")
+	tasks "$H4" "$H6" $((b + 10)) 3
+	sh=("${T[@]}")
+	s2="icmp,${A4[2]},3,$((b + 16))"
+	ask H "${hs[@]}"
+	ask S "${sh[@]}" "$s2"
+	answer H
+	answer S
+	for j in 0 1 2 3 4 5; do
+		on_case "$c host on: host->s1 ${PROBES[j]}" "${R[${hs[j]}]}" \
+			"${exp[0]}" unreachable
+		on_case "$c host on: s1->host ${PROBES[j]}" "${R[${sh[j]}]}" \
+			"${exp[0]}" unreachable
 	done
-	s2=$(<"$tmp/s2")
 	# s1 -> s2 is the flag's business, the same with both drivers.
-	result_case "$c host on: s1->s2 ping v4 (the flag decides)" "$s2" "${exp[1]}"
+	result_case "$c host on: s1->s2 icmp v4 (the flag decides)" "${R[$s2]}" "${exp[1]}"
 
-	if [ "$(nf_count ip "${A4[1]}")" -gt "$n4" ] &&
-		[ "$(nf_count ip6 "${A6[1]}")" -gt "$n6" ]; then
-		nf=seen
-	else
-		nf=unseen
-	fi
-	on_case "$c host on: master ns nft input counts s1's v4 and v6 packets with iif m0" \
-		"$nf" "${exp[2]}" unseen
-	ct=$(ip netns exec "$host" cat /proc/net/nf_conntrack)
-	if ct_both "$ct" ipv4 $((sport + 2)) && ct_both "$ct" ipv6 $((sport + 3)); then
-		ct=both
-	else
-		ct=none
-	fi
-	on_case "$c host on: master ns conntrack has s1's UDP flows to it, begun on iif m0, replied (v4, v6)" \
-		"$ct" "${exp[3]}" none
+	got=$(one H "ct,${A4[1]},$H4,${A6[1]},$H6,$PORT,$((b + 10))")
+	on_case "$c host on: master ns conntrack: s1's 6 flows to it, begun on iif m0, replied" \
+		"$got" "${exp[2]}" 0/6
+	if nf_seen; then got=seen; else got=unseen; fi
+	on_case "$c host on: master ns nft input counted s1's v4 and v6 packets in on m0" \
+		"$got" "${exp[3]}" unseen
 }
 
 for m in $MODES; do
@@ -358,77 +443,88 @@ for m in $MODES; do
 done
 
 # --------------------------------------------------- per mode: l2, l3
-# neigh_valid NS ADDR DEV: ADDR resolved to the master's MAC, valid.
+# neigh_valid NS DEV ADDR...: each ADDR resolved to the master's MAC, valid.
 neigh_valid() {
-	local l
+	local ns=$1 dev=$2 l a ok=0
 
-	l=$(ip -n "$1" neigh show "$2" dev "$3")
+	l=$(ip -n "$ns" neigh show dev "$dev")
 	echo "$l"
-	[[ $l == *"lladdr $MASTER_MAC "* ]] &&
-		[[ $l =~ (REACHABLE|STALE|DELAY|PROBE) ]]
+	shift 2
+	for a in "$@"; do
+		[[ $l =~ (^|$'\n')$a\ lladdr\ $MASTER_MAC\ (REACHABLE|STALE|DELAY|PROBE) ]] ||
+			ok=1
+	done
+	return "$ok"
 }
 
 mode_steps() {
-	local m=$1 tmp=$TMPD/$1 k
+	local m=$1 got
 
-	mkdir -p "$tmp"
 	diag "$m steps: from ${SECONDS}s"
 	ip -n "$S1" link set s1 type ipvlan mode "$m" bridge
 	host_set on
 	ip -n "$host" neigh flush dev m0
 	ip -n "$S1" neigh flush dev s1
-	ping_to "$host" "${A4[1]}" 3 >"$tmp/h4" & P+=($!)
-	ping_to "$host" "${A6[1]}" 3 >"$tmp/h6" & P+=($!)
-	ping_to "$S1" "$H4" 3 >"$tmp/s4" & P+=($!)
-	ping_to "$S1" "$H6" 3 >"$tmp/s6" & P+=($!)
-	wait_all
+	ask H "icmp,${A4[1]},3,101" "icmp,${A6[1]},3,102"
+	ask S "icmp,$H4,3,103" "icmp,$H6,3,104"
+	answer H
+	answer S
 	deliberate_diff "$HOST_DIFF"
-	check_case "$m: the host's neighbour entries for s1 (v4, v6): the master's MAC, valid, after ping both ways" \
-		eval "neigh_valid '$host' '${A4[1]}' m0 && neigh_valid '$host' '${A6[1]}' m0"
+	check_case "$m: the host's neighbour entries for s1 (v4, v6): the master's MAC, valid, after echoes both ways" \
+		neigh_valid "$host" m0 "${A4[1]}" "${A6[1]}"
 	if [ "$m" = l2 ]; then
 		deliberate_diff "$HOST_DIFF"
 		check_case "$m: s1's neighbour entries for the host (v4, v6): the master's MAC, valid" \
-			eval "neigh_valid '$S1' '$H4' s1 && neigh_valid '$S1' '$H6' s1"
+			neigh_valid "$S1" s1 "$H4" "$H6"
 	else
 		check_case "$m: s1 is NOARP: its entry for the host is NOARP" \
 			eval "ip -n '$S1' neigh show nud all '$H4' dev s1 | grep -q NOARP"
 	fi
 
 	# Addresses added live on either side: reachable at once.
-	ip -n "$S1" addr add 198.51.100.21/24 dev s1
-	ip -n "$S1" addr add 2001:db8:1::21/64 dev s1 nodad
-	ip -n "$host" addr add 198.51.100.5/24 dev m0
-	ip -n "$host" addr add 2001:db8:1::5/64 dev m0 nodad
-	ping_to "$host" 198.51.100.21 3 >"$tmp/a1" & P+=($!)
-	ping_to "$host" 2001:db8:1::21 3 >"$tmp/a2" & P+=($!)
-	ping_to "$S1" 198.51.100.5 3 >"$tmp/a3" & P+=($!)
-	ping_to "$S1" 2001:db8:1::5 3 >"$tmp/a4" & P+=($!)
-	wait_all
+	ns_batch "$S1" <<-EOF
+	addr add 198.51.100.21/24 dev s1
+	addr add 2001:db8:1::21/64 dev s1 nodad
+	EOF
+	ns_batch "$host" <<-EOF
+	addr add 198.51.100.5/24 dev m0
+	addr add 2001:db8:1::5/64 dev m0 nodad
+	EOF
+	ask H "icmp,198.51.100.21,3,105" "icmp,2001:db8:1::21,3,106"
+	ask S "icmp,198.51.100.5,3,107" "icmp,2001:db8:1::5,3,108"
+	answer H
+	answer S
+	got="${R[icmp,198.51.100.21,3,105]} ${R[icmp,2001:db8:1::21,3,106]}"
+	got+=" ${R[icmp,198.51.100.5,3,107]} ${R[icmp,2001:db8:1::5,3,108]}"
 	on_case "$m: addresses just added on s1 and m0 answer at once (host->s1 v4 v6, s1->host v4 v6)" \
-		"$(cat "$tmp"/a[1-4] | tr '\n' ' ')" \
-		"reachable reachable reachable reachable " \
-		"unreachable unreachable unreachable unreachable "
-	ip -n "$S1" addr del 198.51.100.21/24 dev s1
-	ip -n "$S1" addr del 2001:db8:1::21/64 dev s1
-	ip -n "$host" addr del 198.51.100.5/24 dev m0
-	ip -n "$host" addr del 2001:db8:1::5/64 dev m0
-	ping_to "$host" 198.51.100.21 2 >"$tmp/a1" & P+=($!)
-	ping_to "$host" 2001:db8:1::21 2 >"$tmp/a2" & P+=($!)
-	ping_to "$S1" 198.51.100.5 2 >"$tmp/a3" & P+=($!)
-	ping_to "$S1" 2001:db8:1::5 2 >"$tmp/a4" & P+=($!)
-	wait_all
-	result_case "$m: the same addresses removed: gone at once" \
-		"$(cat "$tmp"/a[1-4] | tr '\n' ' ')" \
-		"unreachable unreachable unreachable unreachable "
+		"$got" "reachable reachable reachable reachable" \
+		"unreachable unreachable unreachable unreachable"
+	ns_batch "$S1" <<-EOF
+	addr del 198.51.100.21/24 dev s1
+	addr del 2001:db8:1::21/64 dev s1
+	EOF
+	ns_batch "$host" <<-EOF
+	addr del 198.51.100.5/24 dev m0
+	addr del 2001:db8:1::5/64 dev m0
+	EOF
+	ask H "icmp,198.51.100.21,1,109" "icmp,2001:db8:1::21,1,110"
+	ask S "icmp,198.51.100.5,1,111" "icmp,2001:db8:1::5,1,112"
+	answer H
+	answer S
+	got="${R[icmp,198.51.100.21,1,109]} ${R[icmp,2001:db8:1::21,1,110]}"
+	got+=" ${R[icmp,198.51.100.5,1,111]} ${R[icmp,2001:db8:1::5,1,112]}"
+	result_case "$m: the same addresses removed: gone at once" "$got" \
+		"unreachable unreachable unreachable unreachable"
 
 	# A VLAN on the master is another segment: its frames are left alone.
-	k=$(ip -n "$host" link add link m0 name m0.7 type vlan id 7 2>&1 &&
-		ip -n "$host" link set m0.7 up &&
-		ip -n "$host" addr add 203.0.113.1/24 dev m0.7 &&
-		ip -n "$S1" addr add 203.0.113.11/32 dev s1 2>&1) ||
-		diag "vlan setup: $k"
+	ns_batch "$host" <<-EOF
+	link add link m0 name m0.7 type vlan id 7
+	link set m0.7 up
+	addr add 203.0.113.1/24 dev m0.7
+	EOF
+	ip -n "$S1" addr add 203.0.113.11/32 dev s1
 	result_case "$m: tagged (m0.7): the host's frames for an address of s1 go to the wire" \
-		"$(ping_to "$host" 203.0.113.11 2)" unreachable
+		"$(one H "icmp,203.0.113.11,1,113")" unreachable
 	ip -n "$host" link del m0.7
 	ip -n "$S1" addr del 203.0.113.11/32 dev s1
 
@@ -436,16 +532,20 @@ mode_steps() {
 	check_case "$m: s1's host_rx, host_tx and host_neigh counted" counted
 }
 
-# counted: s1's host_rx, host_tx and host_neigh are not 0.
+# counted: s1's host_rx, host_tx and host_neigh are not 0 (ipvlanctl).
 counted() {
-	local k v
+	local l k re
 
+	l=$(ctl "$S1" show s1)
 	for k in host_rx host_tx host_neigh; do
-		v=$(field "$S1" s1 "stats.$k")
-		echo "$k $v"
-		[ "$v" != null ] && [ "$v" -gt 0 ] || return 1
+		re=" $k ([0-9]+)"
+		if ! [[ $l =~ $re ]] || [ "${BASH_REMATCH[1]}" -eq 0 ]; then
+			echo "$l"
+			return 1
+		fi
 	done
 }
+
 mode_steps l2
 mode_steps l3
 
@@ -453,28 +553,29 @@ mode_steps l3
 diag "settings: from ${SECONDS}s"
 shown() {
 	ctl "$S1" show s1 | grep -q "^    host on$" &&
-		[ "$(field "$S2" s2 host)" = true ]
+		ctl "$S2" show s2 --json | grep -q '"host": true'
 }
 deliberate_diff "$HOST_DIFF"
-check_case "ipvlanctl: host on shown on s1 and s2 (per port), text and --json" shown
+check_case "ipvlanctl: host on shown on s1 and on s2 (per port), text and --json" shown
 off_via_s2() {
-	ctl "$S2" set s2 host off && [ "$(field "$S1" s1 host)" = false ] &&
-		[ "$(ping_to "$host" "${A4[1]}" 2)" = unreachable ]
+	ctl "$S2" set s2 host off && ctl "$S1" show s1 | grep -q "^    host off$" &&
+		[ "$(one H "icmp,${A4[1]},1,114")" = unreachable ]
 }
 deliberate_diff "$HOST_DIFF"
-check_case "host off through s2: off on s1 too, and host->s1 fails again" off_via_s2
+check_case "ipvlanctl set s2 host off: off on s1 too, and host->s1 fails again" off_via_s2
 value2() {
 	local out
 
-	out=$(py "$S1" link s1 49 2)
+	out=$(one S "link,s1,49,2")
 	echo "$out"
-	[[ $out == error:* ]] && [ "$(field "$S1" s1 host)" = false ]
+	[[ $out == error:* ]] && ctl "$S1" show s1 | grep -q "^    host off$"
 }
 deliberate_diff "$HOST_DIFF"
 check_case "IFLA_IPVLAN_X_HOST 2 refused by the policy, nothing changed" value2
 value1() {
-	[ "$(py "$S1" link s1 49 1)" = ok ] && [ "$(field "$S1" s1 host)" = true ] &&
-		[ "$(ping_to "$host" "${A4[1]}" 3)" = reachable ]
+	[ "$(one S "link,s1,49,1")" = ok ] &&
+		ctl "$S1" show s1 | grep -q "^    host on$" &&
+		[ "$(one H "icmp,${A4[1]},3,115")" = reachable ]
 }
 deliberate_diff "$HOST_DIFF"
 check_case "value 1 through raw netlink: on, and host->s1 answers" value1
