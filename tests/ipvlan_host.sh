@@ -68,7 +68,7 @@ PROBES=("icmp v4" "icmp v6" "tcp v4" "tcp v6" "udp v4" "udp v6")
 
 read -r -a _m <<<"$MODES"
 read -r -a _f <<<"$FLAGS"
-ktap_plan $((${#_m[@]} * ${#_f[@]} * 17 + 2 * 6 + 5))
+ktap_plan $((${#_m[@]} * ${#_f[@]} * 17 + 2 * 6 + 6))
 kmsg_mark start
 
 TMPD=$(mktemp -d)
@@ -294,8 +294,8 @@ one() {
 ctl() { ip netns exec "$1" "$CTL" "${@:2}"; }
 
 # ----------------------------------------------------------- topology
-out='' host='' S1='' S2=''
-ns_create out:o host:h S1:s1 S2:s2
+out='' host='' S1='' S2='' H2=''
+ns_create out:o host:h S1:s1 S2:s2 H2:h2
 ip -n "$host" link add m0 type veth peer name o0 netns "$out" ||
 	ktap_bail "cannot create the veth master"
 ns_batch "$host" <<-EOF || ktap_bail "host setup failed"
@@ -378,6 +378,17 @@ on_case() {
 	deliberate_diff "$HOST_DIFF"
 	[ "$IMPL" != in-tree ] || want=$4
 	result_case "$1" "$2" "$want"
+}
+
+# host_check DESC CMD...: a check of the host path (check_case, marked
+# "# DIFF"); skipped where the loaded ipvlan has none (in-tree).
+host_check() {
+	if [ "$HAVE_HOST" -eq 0 ]; then
+		skip "$1" "the loaded ipvlan ($IMPL) has no host path"
+		return 0
+	fi
+	deliberate_diff "$HOST_DIFF"
+	check_case "$@"
 }
 
 # tasks DST4 DST6 BASE SECS: the six probes to DST4/DST6, source ports
@@ -469,12 +480,10 @@ mode_steps() {
 	ask S "icmp,$H4,3,103" "icmp,$H6,3,104"
 	answer H
 	answer S
-	deliberate_diff "$HOST_DIFF"
-	check_case "$m: the host's neighbour entries for s1 (v4, v6): the master's MAC, valid, after echoes both ways" \
+	host_check "$m: the host's neighbour entries for s1 (v4, v6): the master's MAC, valid, after echoes both ways" \
 		neigh_valid "$host" m0 "${A4[1]}" "${A6[1]}"
 	if [ "$m" = l2 ]; then
-		deliberate_diff "$HOST_DIFF"
-		check_case "$m: s1's neighbour entries for the host (v4, v6): the master's MAC, valid" \
+		host_check "$m: s1's neighbour entries for the host (v4, v6): the master's MAC, valid" \
 			neigh_valid "$S1" s1 "$H4" "$H6"
 	else
 		check_case "$m: s1 is NOARP: its entry for the host is NOARP" \
@@ -528,8 +537,7 @@ mode_steps() {
 	ip -n "$host" link del m0.7
 	ip -n "$S1" addr del 203.0.113.11/32 dev s1
 
-	deliberate_diff "$HOST_DIFF"
-	check_case "$m: s1's host_rx, host_tx and host_neigh counted" counted
+	host_check "$m: s1's host_rx, host_tx and host_neigh counted" counted
 }
 
 # counted: s1's host_rx, host_tx and host_neigh are not 0 (ipvlanctl).
@@ -555,14 +563,12 @@ shown() {
 	ctl "$S1" show s1 | grep -q "^    host on$" &&
 		ctl "$S2" show s2 --json | grep -q '"host": true'
 }
-deliberate_diff "$HOST_DIFF"
-check_case "ipvlanctl: host on shown on s1 and on s2 (per port), text and --json" shown
+host_check "ipvlanctl: host on shown on s1 and on s2 (per port), text and --json" shown
 off_via_s2() {
 	ctl "$S2" set s2 host off && ctl "$S1" show s1 | grep -q "^    host off$" &&
 		[ "$(one H "icmp,${A4[1]},1,114")" = unreachable ]
 }
-deliberate_diff "$HOST_DIFF"
-check_case "ipvlanctl set s2 host off: off on s1 too, and host->s1 fails again" off_via_s2
+host_check "ipvlanctl set s2 host off: off on s1 too, and host->s1 fails again" off_via_s2
 value2() {
 	local out
 
@@ -570,15 +576,26 @@ value2() {
 	echo "$out"
 	[[ $out == error:* ]] && ctl "$S1" show s1 | grep -q "^    host off$"
 }
-deliberate_diff "$HOST_DIFF"
-check_case "IFLA_IPVLAN_X_HOST 2 refused by the policy, nothing changed" value2
+host_check "IFLA_IPVLAN_X_HOST 2 refused by the policy, nothing changed" value2
 value1() {
 	[ "$(one S "link,s1,49,1")" = ok ] &&
 		ctl "$S1" show s1 | grep -q "^    host on$" &&
 		[ "$(one H "icmp,${A4[1]},3,115")" = reachable ]
 }
-deliberate_diff "$HOST_DIFF"
-check_case "value 1 through raw netlink: on, and host->s1 answers" value1
+host_check "value 1 through raw netlink: on, and host->s1 answers" value1
+# The hook is the master's: it goes where the master goes, and with it.
+moved() {
+	ip -n "$host" link set m0 netns "$H2" || return 1
+	ns_batch "$H2" <<-EOF || return 1
+	link set m0 up
+	addr add $H4/24 dev m0
+	EOF
+	ip netns exec "$H2" ping -q -n -c 1 -i 0.2 -w 3 "${A4[1]}" || return 1
+	# Its namespace deleted: m0, its slaves, the port and the hook go.
+	ns_del "$H2"
+	wait_for 10 dev_absent "$S1" s1
+}
+host_check "the master moved to another namespace: the host path follows; deleted there: port and hook go" moved
 check "no kernel splat since the start" dmesg_clean start
 
 ktap_finish
