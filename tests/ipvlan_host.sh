@@ -197,15 +197,16 @@ def ct(src4, dst4, src6, dst6, port, base):
                      (s, d, base + 2 + i, port)))
         want.append((f, "icmp", "src=%s dst=%s type=%d code=0 id=%d " %
                      (s, d, 128 if i else 8, base + 4 + i)))
-    n = 0
+    n, miss = 0, []
     for f, proto, key in want:
-        for l in lines:
-            w = l.split()
-            if (w[0] == f and w[2].startswith(proto) and key in l and
-                    "mark=%d " % CT_MARK in l and "UNREPLIED" not in l):
-                n += 1
-                break
-    return "%d/6" % n
+        got = [l for l in lines if l.split()[0] == f and key in l and
+               l.split()[2].startswith(proto)]
+        if any("mark=%d " % CT_MARK in l and "UNREPLIED" not in l
+               for l in got):
+            n += 1
+        else:
+            miss.append("%s-%s:%s" % (f, proto, "|".join(got) or "none"))
+    return "%d/6" % n + ("(" + ";".join(miss) + ")").replace(" ", "_") * bool(miss)
 
 
 def link(dev, attr, value):
@@ -402,7 +403,7 @@ tasks() {
 # ------------------------------------------------------------ matrix
 combo=0
 run_combo() {
-	local m=$1 f=$2 c="$1/$2" j b hs sh s2 got
+	local m=$1 f=$2 c="$1/$2" j b hs sh s2 got ctd
 	local -a exp
 
 	combo=$((combo + 1))
@@ -439,7 +440,9 @@ run_combo() {
 	# s1 -> s2 is the flag's business, the same with both drivers.
 	result_case "$c host on: s1->s2 icmp v4 (the flag decides)" "${R[$s2]}" "${exp[1]}"
 
-	got=$(one H "ct,${A4[1]},$H4,${A6[1]},$H6,$PORT,$((b + 10))")
+	ctd=$(one H "ct,${A4[1]},$H4,${A6[1]},$H6,$PORT,$((b + 10))")
+	got=${ctd%%(*}
+	[ "$got" = "${exp[2]}" ] || diag "conntrack: $ctd"
 	on_case "$c host on: master ns conntrack: s1's 6 flows to it, begun on iif m0, replied" \
 		"$got" "${exp[2]}" 0/6
 	if nf_seen; then got=seen; else got=unseen; fi
