@@ -194,7 +194,7 @@ def ct_lines():
 def ct(src4, dst4, src6, dst6, port, base):
     for i in range(3):
         r = ct_once(src4, dst4, src6, dst6, port, base)
-        if r.startswith("6/6"):
+        if r[:3] in ("6/6", "0/6"):
             break
         time.sleep(0.3)
     return r
