@@ -181,31 +181,27 @@ def udp(dst, port, sport):
 
 
 def ct_lines():
-    """The table in one read(): a read that stops and resumes walks the
-    table again from its position, and skips an entry whenever one
-    before it has gone meanwhile."""
-    fd = os.open("/proc/net/nf_conntrack", os.O_RDONLY)
-    try:
-        return os.read(fd, 1 << 22).decode().splitlines()
-    finally:
-        os.close(fd)
+    """The table, read to its end. Each read() returns a page of it, and
+    the next one walks the table again from the start and skips as many
+    entries as it has shown: when an entry before has gone meanwhile, one
+    is never shown. Callers read it more than once."""
+    with open("/proc/net/nf_conntrack") as f:
+        return f.read().splitlines()
 
 
 def ct(src4, dst4, src6, dst6, port, base):
-    for i in range(3):
-        r = ct_once(src4, dst4, src6, dst6, port, base)
-        if r[:3] in ("6/6", "0/6"):
+    lines = set()
+    for i in range(4):
+        lines.update(ct_lines())
+        r = ct_once(lines, src4, dst4, src6, dst6, port, base)
+        if r.startswith("6/6"):
             break
-        time.sleep(0.3)
+        time.sleep(0.05)
     return r
 
 
-def ct_once(src4, dst4, src6, dst6, port, base):
+def ct_once(lines, src4, dst4, src6, dst6, port, base):
     base = int(base)
-    try:
-        lines = ct_lines()
-    except OSError:
-        return "no /proc/net/nf_conntrack"
     src6 = ipaddress.ip_address(src6).exploded
     dst6 = ipaddress.ip_address(dst6).exploded
     want = []
