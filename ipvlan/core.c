@@ -281,6 +281,10 @@ static int ipvl_tx_l2(struct sk_buff *skb, struct ipvl_dev *slave)
 	struct ipvl_dev *to;
 
 	if (is_multicast_ether_addr(eth->h_dest)) {
+		/* The host path: a request for the host goes to its stack. */
+		if (ipvl_host_active(port, flags) &&
+		    ipvl_host_neigh_tx(port, skb))
+			return ipvl_host_tx(slave, skb);
 		ipvl_mc_enqueue(port, skb, slave->id, true);
 		return NET_XMIT_SUCCESS;
 	}
@@ -293,6 +297,9 @@ static int ipvl_tx_l2(struct sk_buff *skb, struct ipvl_dev *slave)
 			if (to)
 				return ipvl_tx_to_slave(skb, to, flags);
 		}
+		/* The same way, counted, with the host path on. */
+		if (ipvl_host_active(port, flags))
+			return ipvl_host_tx(slave, skb);
 		skb = skb_share_check(skb, GFP_ATOMIC);
 		if (!skb)
 			return NET_XMIT_DROP;
@@ -311,8 +318,13 @@ static int ipvl_tx_l2(struct sk_buff *skb, struct ipvl_dev *slave)
  */
 static int ipvl_tx_default(struct sk_buff *skb, struct ipvl_dev *slave)
 {
+	struct ipvl_port *port = slave->port;
+
 	if (is_multicast_ether_addr(eth_hdr(skb)->h_dest)) {
-		ipvl_cross_ns(skb, slave->port->dev);
+		if (ipvl_host_active(port, READ_ONCE(port->flags)) &&
+		    ipvl_host_neigh_tx(port, skb))
+			return ipvl_host_tx(slave, skb);
+		ipvl_cross_ns(skb, port->dev);
 		return dev_queue_xmit(skb);
 	}
 	return ipvl_tx_l2(skb, slave);
@@ -445,6 +457,14 @@ static int ipvl_tx_l3(struct sk_buff *skb, struct ipvl_dev *slave)
 		 */
 		if (to && !(to == slave && READ_ONCE(slave->learn)))
 			return ipvl_tx_to_slave(skb, to, flags);
+		/* The host path: received on the master, not routed there
+		 * (which delivered it through the loopback device).
+		 */
+		if (ipvl_host_active(port, flags) &&
+		    ether_addr_equal(eth_hdr(skb)->h_dest,
+				     slave->dev->dev_addr) &&
+		    ipvl_host_local(port, &ip.ip, ip.is_v6))
+			return ipvl_host_tx(slave, skb);
 	}
 	return ipvl_tx_routed(skb, slave);
 }

@@ -10,6 +10,7 @@
 #include <linux/in6.h>
 #include <linux/list.h>
 #include <linux/netdevice.h>
+#include <linux/netfilter.h>
 #include <linux/skbuff.h>
 #include <linux/spinlock.h>
 #include <linux/u64_stats_sync.h>
@@ -93,6 +94,8 @@ struct ipvl_pcpu_stats {
 	u64_stats_t		rx_multicast;
 	u64_stats_t		tx_packets;
 	u64_stats_t		tx_bytes;
+	u64_stats_t		host_rx;	/* host.c: from the master's ns */
+	u64_stats_t		host_tx;	/* host.c: to the master's ns */
 	struct u64_stats_sync	syncp;
 	u32			rx_errors;
 	u32			rx_dropped;
@@ -147,6 +150,15 @@ struct ipvl_port {
 
 	/* DHCP for guests (dhcp.c): its own lock. */
 	struct ipvl_dhcp_table	dhcp;
+
+	/* The host path (host.c). host: the setting, written under RTNL,
+	 * read locklessly. host_ops: the master's egress hook, registered
+	 * with the first "on" and kept until the port goes; host_hooked
+	 * says it is. Both RTNL.
+	 */
+	bool			host;
+	bool			host_hooked;
+	struct nf_hook_ops	host_ops;
 };
 
 /* A slave device's private data. */
@@ -200,6 +212,9 @@ struct ipvl_dev {
 	atomic64_t		x_allow_drops;		/* source outside */
 	atomic64_t		x_allow_proto_drops;	/* not ARP/IPv4/IPv6 */
 	atomic64_t		x_allow_refused;	/* changes refused */
+	/* The host path (host.c), reported; host_rx/tx are per cpu. */
+	atomic64_t		x_host_neigh;	/* host's ARP/NS answered */
+	atomic64_t		x_host_drops;	/* undeliverable to/from host */
 };
 
 /* Control block of frames queued on port->backlog. */
@@ -404,6 +419,28 @@ static inline bool ipvl_macnat_in(struct ipvl_dev *slave, struct sk_buff *skb)
 bool ipvl_neigh_answer(struct ipvl_dev *slave, struct sk_buff *skb);
 size_t ipvl_neigh_stats_size(void);
 int ipvl_neigh_fill_stats(struct sk_buff *skb, const struct ipvl_dev *slave);
+
+/* host.c */
+int ipvl_host_prepare(struct ipvl_port *port, struct netlink_ext_ack *extack);
+void ipvl_host_set(struct ipvl_port *port, bool on);
+void ipvl_host_port_destroy(struct ipvl_port *port);
+bool ipvl_host_local(const struct ipvl_port *port, const union ipvl_ip *ip,
+		     bool is_v6);
+bool ipvl_host_neigh_tx(const struct ipvl_port *port,
+			const struct sk_buff *skb);
+int ipvl_host_tx(struct ipvl_dev *slave, struct sk_buff *skb);
+size_t ipvl_host_stats_size(void);
+int ipvl_host_fill_stats(struct sk_buff *skb, const struct ipvl_dev *slave);
+
+/*
+ * The host path is on for @port, whose flags are @flags: not in vepa,
+ * where everything goes through the adjacent switch. One READ_ONCE() when
+ * it is off.
+ */
+static inline bool ipvl_host_active(const struct ipvl_port *port, u16 flags)
+{
+	return unlikely(READ_ONCE(port->host)) && !(flags & IPVLAN_F_VEPA);
+}
 
 /* l3s.c: built when CONFIG_IPVTAP_IPVLAN_L3S is (Kconfig, ipvlan/Kbuild) */
 #if IS_ENABLED(CONFIG_IPVTAP_IPVLAN_L3S)

@@ -55,6 +55,7 @@ static const struct nla_policy ipvl_nl_policy[IFLA_IPVLAN_X_MAX + 1] = {
 		NLA_POLICY_FULL_RANGE(NLA_U32, &ipvl_mc_queue_len_range),
 	[IFLA_IPVLAN_X_ARP_FILTER] = NLA_POLICY_MAX(NLA_U8, 1),
 	[IFLA_IPVLAN_X_DEFAULT]	= NLA_POLICY_MAX(NLA_U8, 1),
+	[IFLA_IPVLAN_X_HOST]	= NLA_POLICY_MAX(NLA_U8, 1),
 	[IFLA_IPVLAN_X_EXT]	= NLA_POLICY_NESTED(ipvl_ext_policy),
 };
 
@@ -102,8 +103,8 @@ static int ipvl_nl_validate(struct nlattr *tb[], struct nlattr *data[],
 }
 
 /*
- * Mode, flags, the multicast backlog and the ARP filter are per master:
- * the latest request wins for all slaves. RTNL held.
+ * Mode, flags, the multicast backlog, the ARP filter and the host path are
+ * per master: the latest request wins for all slaves. RTNL held.
  */
 static int ipvl_nl_apply(struct ipvl_port *port, struct nlattr *data[],
 			 u16 def_mode, struct netlink_ext_ack *extack)
@@ -122,6 +123,13 @@ static int ipvl_nl_apply(struct ipvl_port *port, struct nlattr *data[],
 				    "a default slave exists only in modes l3 and l3s");
 		return -EINVAL;
 	}
+	/* The host path's hook, if it needs one: invisible if we fail later. */
+	if (data && data[IFLA_IPVLAN_X_HOST] &&
+	    nla_get_u8(data[IFLA_IPVLAN_X_HOST])) {
+		err = ipvl_host_prepare(port, extack);
+		if (err)
+			return err;
+	}
 	err = ipvl_port_set_mode(port, mode, extack);
 	if (err)
 		return err;
@@ -133,6 +141,8 @@ static int ipvl_nl_apply(struct ipvl_port *port, struct nlattr *data[],
 	if (data && data[IFLA_IPVLAN_X_ARP_FILTER])
 		WRITE_ONCE(port->arp_filter,
 			   nla_get_u8(data[IFLA_IPVLAN_X_ARP_FILTER]));
+	if (data && data[IFLA_IPVLAN_X_HOST])
+		ipvl_host_set(port, nla_get_u8(data[IFLA_IPVLAN_X_HOST]));
 	return 0;
 }
 
@@ -334,9 +344,11 @@ static size_t ipvl_nl_get_size(const struct net_device *dev)
 	       nla_total_size(sizeof(u32)) +	/* IFLA_IPVLAN_X_MC_QUEUE_LEN */
 	       nla_total_size(sizeof(u8)) +	/* IFLA_IPVLAN_X_ARP_FILTER */
 	       nla_total_size(sizeof(u8)) +	/* IFLA_IPVLAN_X_DEFAULT */
+	       nla_total_size(sizeof(u8)) +	/* IFLA_IPVLAN_X_HOST */
 	       nla_total_size(0) +		/* IFLA_IPVLAN_X_STATS */
 	       8 * nla_total_size_64bit(sizeof(u64)) +
 	       ipvl_dhcp_stats_size() +
+	       ipvl_host_stats_size() +
 	       ipvl_allow_stats_size() +
 	       ipvl_macnat_stats_size() +
 	       ipvl_neigh_stats_size() +
@@ -376,6 +388,7 @@ static int ipvl_nl_fill_stats(struct sk_buff *skb, struct ipvl_dev *slave)
 			      atomic64_read(&port->default_rx),
 			      IPVLAN_X_STATS_PAD) ||
 	    ipvl_dhcp_fill_stats(skb, slave) ||
+	    ipvl_host_fill_stats(skb, slave) ||
 	    ipvl_allow_fill_stats(skb, slave) ||
 	    ipvl_macnat_fill_stats(skb, slave) ||
 	    ipvl_neigh_fill_stats(skb, slave)) {
@@ -419,7 +432,8 @@ static int ipvl_nl_fill_info(struct sk_buff *skb, const struct net_device *dev)
 			READ_ONCE(port->mc_queue_len)) ||
 	    nla_put_u8(skb, IFLA_IPVLAN_X_ARP_FILTER,
 		       READ_ONCE(port->arp_filter)) ||
-	    nla_put_u8(skb, IFLA_IPVLAN_X_DEFAULT, ipvl_is_default(slave)))
+	    nla_put_u8(skb, IFLA_IPVLAN_X_DEFAULT, ipvl_is_default(slave)) ||
+	    nla_put_u8(skb, IFLA_IPVLAN_X_HOST, READ_ONCE(port->host)))
 		return -EMSGSIZE;
 	if (ipvl_nl_fill_ext(skb, slave))
 		return -EMSGSIZE;

@@ -103,6 +103,7 @@ void ipvl_port_destroy(struct ipvl_port *port)
 	/* Waits for running rx handlers: nothing can queue after this. */
 	netdev_rx_handler_unregister(port->dev);
 	ipvl_l3s_port_destroy(port);
+	ipvl_host_port_destroy(port);
 	cancel_work_sync(&port->mc_work);
 	skb_queue_purge(&port->backlog);
 	ida_destroy(&port->ida);

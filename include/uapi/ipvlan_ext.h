@@ -116,6 +116,28 @@
  * client messages go to the wire as in l2, never back to the guest
  * itself (the server's unicast reply finds the guest as in "DHCP for
  * guests" above).
+ * Host path (IFLA_IPVLAN_X_HOST, per master like mode and flags; default
+ * off, as upstream): the master's own namespace and the slaves reach each
+ * other directly through the driver, in modes l2, l3 and l3s, IPv4 and
+ * IPv6, with no route or device added. The master namespace's ARP
+ * requests and neighbour solicitations for a running slave's address are
+ * answered by the driver with the master's MAC (the slaves share it); its
+ * packets to the master's MAC for such an address are handed to the slave
+ * instead of the wire. A slave's packets to the shared MAC for a local
+ * address of the master's namespace, and in l2 its ARP requests and
+ * solicitations for one, are received on the master (iif = master: the
+ * namespace's netfilter, conntrack and rp_filter see them), and the
+ * namespace's own stack answers. Addresses are looked up per packet.
+ * Flags: bridge and private let the host and every slave talk (private
+ * isolates slaves from each other only); in vepa everything goes through
+ * the adjacent switch and the setting has no effect until the port leaves
+ * vepa. Frames with a VLAN tag are left alone. Per slave:
+ * IPVLAN_X_STATS_HOST_RX (frames from the master's namespace handed to
+ * it), _HOST_TX (its frames handed to the master's namespace),
+ * _HOST_NEIGH (requests of the master's namespace answered for its
+ * addresses), _HOST_DROPS (frames between the two not delivered). Needs
+ * CONFIG_NETFILTER_EGRESS (an egress hook on the master, registered with
+ * the port's first "on"); without it "on" is refused.
  */
 #ifndef _UAPI_IPVLAN_EXT_H
 #define _UAPI_IPVLAN_EXT_H
@@ -132,6 +154,7 @@ enum {
 	IFLA_IPVLAN_X_MC_QUEUE_LEN,	/* u32: multicast backlog, 1..65536 */
 	IFLA_IPVLAN_X_ARP_FILTER,	/* u8: 1 ARP filter on (default) */
 	IFLA_IPVLAN_X_DEFAULT,		/* u8: 1 this slave is the port's default */
+	IFLA_IPVLAN_X_HOST = 49,	/* u8: 1 host <-> slave path on (per port) */
 	/* The last attribute rtnetlink allows a link kind (RTNL_MAX_TYPE):
 	 * every further extension is a member of this nest.
 	 */
@@ -169,6 +192,10 @@ enum {
 	IPVLAN_X_STATS_DHCP_UNTRACKED,	/* per master: table full or xid taken */
 	IPVLAN_X_STATS_DHCP_UNMATCHED,	/* per master: replies for nobody */
 	IPVLAN_X_STATS_DHCP_RX_BAD,	/* per master: malformed DHCP replies */
+	IPVLAN_X_STATS_HOST_RX = 16,	/* frames from the master's namespace */
+	IPVLAN_X_STATS_HOST_TX = 17,	/* frames to the master's namespace */
+	IPVLAN_X_STATS_HOST_NEIGH = 18,	/* host's ARP/NS answered for it */
+	IPVLAN_X_STATS_HOST_DROPS = 19,	/* host <-> slave frames dropped */
 	/* The allow-list (IPVLAN_CMD_ALLOW_*), per slave: */
 	IPVLAN_X_STATS_ALLOW_DROPS = 20,	/* source outside the list */
 	IPVLAN_X_STATS_ALLOW_PROTO_DROPS = 21,	/* locked: not ARP/IPv4/IPv6 */

@@ -2,7 +2,7 @@
 /*
  * ipvlanctl: show and set the extensions of ipvlan/ipvtap links that
  * iproute2 does not know (guest address learning, the multicast backlog,
- * the ARP filter, the default slave of the L3 modes, MAC-NAT, see
+ * the ARP filter, the default slave of the L3 modes, MAC-NAT, the host path, see
  * include/uapi/ipvlan_ext.h), over raw rtnetlink,
  * and the address table and the allow-lists, from generic netlink family
  * "ipvlan".
@@ -13,7 +13,7 @@
  *                        del PREFIX...|flush|off]
  *   ipvlanctl set DEV [learn on|off] [learn-max N] [learn-timeout SEC]
  *                     [flush] [mc-queue-len N] [arp-filter on|off]
- *                     [default on|off] [mac-nat on|off]
+ *                     [default on|off] [mac-nat on|off] [host on|off]
  *   ipvlanctl help
  *
  * Exit status: 0 success, 1 error (the kernel refused, no such device,
@@ -85,6 +85,8 @@ struct link {
 	bool		mac_nat;
 	bool		has_guest_mac;
 	__u8		guest_mac[6];
+	bool		has_host;
+	bool		host;
 	bool		has_stats;
 	bool		has_stat[IPVLAN_X_STATS_MAX + 1];
 	__u64		stat[IPVLAN_X_STATS_MAX + 1];
@@ -149,6 +151,10 @@ static const char * const stat_names[IPVLAN_X_STATS_MAX + 1] = {
 	[IPVLAN_X_STATS_ALLOW_PROTO_DROPS] = "allow_proto_drops",
 	[IPVLAN_X_STATS_ALLOW_REFUSED]	= "allow_refused",
 	[IPVLAN_X_STATS_ALLOW_PREFIXES]	= "allow_prefixes",
+	[IPVLAN_X_STATS_HOST_RX]	= "host_rx",
+	[IPVLAN_X_STATS_HOST_TX]	= "host_tx",
+	[IPVLAN_X_STATS_HOST_NEIGH]	= "host_neigh",
+	[IPVLAN_X_STATS_HOST_DROPS]	= "host_drops",
 };
 
 /* A generic netlink request with room for a full allow-list. */
@@ -425,6 +431,10 @@ static void parse_info_data(struct link *l, const struct rtattr *nest)
 	if (attr_get(tb[IFLA_IPVLAN_X_DEFAULT], &v8, sizeof(v8))) {
 		l->has_default = true;
 		l->is_default = v8;
+	}
+	if (attr_get(tb[IFLA_IPVLAN_X_HOST], &v8, sizeof(v8))) {
+		l->has_host = true;
+		l->host = v8;
 	}
 	if (tb[IFLA_IPVLAN_X_STATS])
 		parse_stats(l, tb[IFLA_IPVLAN_X_STATS]);
@@ -750,6 +760,8 @@ static void print_text(const struct link *l, const struct addr_list *al)
 		printf("\n");
 	}
 	print_allow_text(&l->allow);
+	if (l->has_host)
+		printf("    host %s\n", l->host ? "on" : "off");
 	if (l->has_stats) {
 		printf("    stats");
 		for (i = 0; i <= IPVLAN_X_STATS_MAX; i++) {
@@ -897,6 +909,8 @@ static void print_json(const struct link *l, const struct addr_list *al)
 	} else {
 		printf("null");
 	}
+	json_key("host");
+	printf("%s", !l->has_host ? "null" : l->host ? "true" : "false");
 	json_key("stats");
 	if (l->has_stats) {
 		bool first = true;
@@ -1052,6 +1066,7 @@ struct settings {
 	int		arp_filter;	/* -1: unchanged */
 	int		is_default;	/* -1: unchanged */
 	int		mac_nat;	/* -1: unchanged */
+	int		host;		/* -1: unchanged */
 	bool		flush;
 };
 
@@ -1091,6 +1106,7 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 	st->arp_filter = -1;
 	st->is_default = -1;
 	st->mac_nat = -1;
+	st->host = -1;
 	st->flush = false;
 	for (i = 0; i < argc; i++) {
 		const char *key = argv[i];
@@ -1103,13 +1119,14 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 		if (strcmp(key, "learn") && strcmp(key, "learn-max") &&
 		    strcmp(key, "learn-timeout") && strcmp(key, "mc-queue-len") &&
 		    strcmp(key, "arp-filter") && strcmp(key, "default") &&
-		    strcmp(key, "mac-nat"))
+		    strcmp(key, "mac-nat") && strcmp(key, "host"))
 			return usage_error("set: unknown setting '%s'", key);
 		if (!val)
 			return usage_error("set: '%s' needs a value", key);
 		i++;
 		if (!strcmp(key, "learn") || !strcmp(key, "arp-filter") ||
-		    !strcmp(key, "default") || !strcmp(key, "mac-nat")) {
+		    !strcmp(key, "default") || !strcmp(key, "mac-nat") ||
+		    !strcmp(key, "host")) {
 			int on = parse_on_off(val);
 
 			if (on < 0)
@@ -1121,6 +1138,8 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 				st->is_default = on;
 			else if (!strcmp(key, "mac-nat"))
 				st->mac_nat = on;
+			else if (!strcmp(key, "host"))
+				st->host = on;
 			else
 				st->arp_filter = on;
 		} else if (!strcmp(key, "learn-max")) {
@@ -1142,7 +1161,8 @@ static int parse_settings(int argc, char **argv, struct settings *st)
 	}
 	if (st->learn < 0 && st->learn_max < 0 && st->learn_timeout < 0 &&
 	    st->mc_queue_len < 0 && st->arp_filter < 0 &&
-	    st->is_default < 0 && st->mac_nat < 0 && !st->flush)
+	    st->is_default < 0 && st->mac_nat < 0 && st->host < 0 &&
+	    !st->flush)
 		return usage_error("set: nothing to set");
 	return 0;
 }
@@ -1184,6 +1204,8 @@ static const char *req_attr_name(const struct req *req, long offs,
 		return "default";
 	case IFLA_IPVLAN_X_EXT:
 		return "mac-nat";
+	case IFLA_IPVLAN_X_HOST:
+		return "host";
 	}
 	return NULL;
 }
@@ -1241,6 +1263,13 @@ static int cmd_set(int argc, char **argv)
 		err = 1;
 		goto out;
 	}
+	if (st.host >= 0 && !ll.v[0].has_host) {
+		fprintf(stderr,
+			"%s: %s: this kernel's %s has no host path\n",
+			prog, dev, ll.v[0].kind);
+		err = 1;
+		goto out;
+	}
 
 	req_init(&req, RTM_NEWLINK, NLM_F_ACK);
 	req.ifi.ifi_index = ll.v[0].ifindex;
@@ -1272,6 +1301,10 @@ static int cmd_set(int argc, char **argv)
 	if (st.is_default >= 0) {
 		v8 = st.is_default;
 		req_put(&req, IFLA_IPVLAN_X_DEFAULT, &v8, sizeof(v8));
+	}
+	if (st.host >= 0) {
+		v8 = st.host;
+		req_put(&req, IFLA_IPVLAN_X_HOST, &v8, sizeof(v8));
 	}
 	if (st.mac_nat >= 0) {
 		ext = req_put(&req, IFLA_IPVLAN_X_EXT | NLA_F_NESTED, NULL, 0);
@@ -1611,14 +1644,15 @@ static void print_help(FILE *f)
 		"       %s addrs [DEV]\n"
 		"       %s set DEV [learn on|off] [learn-max N] [learn-timeout SEC]\n"
 		"                  [flush] [mc-queue-len N] [arp-filter on|off]\n"
-		"                  [default on|off] [mac-nat on|off]\n"
+		"                  [default on|off] [mac-nat on|off] [host on|off]\n"
 		"       %s allow DEV [--netns PATH|PID] [show [--json] | add PREFIX... |\n"
 		"                  del PREFIX... | flush | off]\n"
 		"       %s help\n"
 		"\n"
 		"Show or set the guest address learning, the multicast backlog,\n"
-		"the ARP filter, the default slave, MAC-NAT and the allow-list of\n"
-		"ipvlan/ipvtap devices in the current network namespace.\n"
+		"the ARP filter, the default slave, MAC-NAT, the host path and the\n"
+		"allow-list of ipvlan/ipvtap devices in the current network\n"
+		"namespace.\n"
 		"\n"
 		"  show            kind, master, mode, flags, learning settings,\n"
 		"                  counters and addresses (origin configured or\n"
@@ -1657,6 +1691,10 @@ static void print_help(FILE *f)
 		"                  namespace of that file or process. add/del\n"
 		"                  ADDR[/LEN] (at most %d), flush (empty, still\n"
 		"                  locked), off (no list: unlocked)\n"
+		"  host on|off     the master's namespace and the slaves reach\n"
+		"                  each other through the driver (ARP/ND\n"
+		"                  answered, no route needed), for every slave\n"
+		"                  of the master; no effect in vepa (default off)\n"
 		"\n"
 		"Exit status: 0 success, 1 error, 2 usage error.\n",
 		prog, prog, prog, prog, prog, 1, IPVLAN_X_LEARN_MAX_LIMIT,

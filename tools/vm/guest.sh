@@ -111,7 +111,10 @@ setup_base() {
 # - nf_hooks_needed: an l3s port's LOCAL_IN hooks (both drivers) come and
 #   go with the tests' namespaces; accept-all base chains in the initial
 #   namespace hold every inet hook;
-# - the tc ingress/egress keys (docker's interop test): a clsact on lo.
+# - the tc ingress/egress keys (docker's interop test): a clsact on lo;
+# - nf_hooks_needed of the netdev egress hook: the host path's hook on a
+#   master (ipvlan/host.c) comes and goes with its port; an accept-all
+#   egress base chain on lo holds it (and the egress queue key).
 # None of them changes what a test namespace does with its packets.
 pin_static_keys() {
 	local i
@@ -145,6 +148,11 @@ table inet ipvtap_vm_pin {
 NFT
 	tc qdisc add dev lo clsact 2>/dev/null ||
 		log "warning: tc could not pin the ingress/egress static keys"
+	nft -f - <<'NFT' 2>/dev/null || log "warning: nft could not pin the netdev egress hook's static key"
+table netdev ipvtap_vm_pin_egress {
+	chain pin_egress { type filter hook egress device "lo" priority 0; policy accept; }
+}
+NFT
 }
 
 # Never let the kernel autoload the in-tree ipvlan/ipvtap while ours is
