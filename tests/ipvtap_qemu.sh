@@ -400,10 +400,13 @@ boot_start() {
 }
 
 # lv_boot_start NAME IP4 IP6: the guest as a libvirt domain "ipvtap-NAME"
-# (tools/vm/nested.sh's lv_domain: one queue, vhost off, the master's
-# MAC), defined and started through virsh on an unmanaged ethernet
-# interface, the ipvtap "ipvt_NAME". IP4 "dhcp": the guest asks dnsmasq on
-# the outside (no broadcast flag). B_PID is QEMU's pid (libvirt's child).
+# (tools/vm/nested.sh's lv_domain: one queue, vhost off), defined and
+# started through virsh on an unmanaged ethernet interface, the ipvtap
+# "ipvt_NAME". Ours: with MAC-NAT on and libvirt's kind of MAC (LV_MAC);
+# in-tree: the master's MAC. IP4 "dhcp": the guest asks dnsmasq on the
+# outside (no broadcast flag). B_PID is QEMU's pid (libvirt's child).
+LV_MAC=52:54:00:12:34:56
+declare -A B_MAC
 lv_boot_start() {
 	local name=$1 ip4=$2 ip6=$3 dom=ipvtap-$1 a4=$2 i
 
@@ -415,8 +418,13 @@ lv_boot_start() {
 	mk_ipvtap "ipvt_$name" "$ip4/24" "$ip6/64"
 	B_DEV[$name]=ipvt_$name B_TAP[$name]=$TAP B_IP4[$name]=$ip4
 	B_IP6[$name]=$ip6 B_CON[$name]=$TMP/$name.console B_READY[$name]=0
-	B_PID[$name]=0 B_T0[$name]=$SECONDS
-	lv_domain "$dom" "ipvt_$name" "$MASTER_MAC" "${B_CON[$name]}" \
+	B_PID[$name]=0 B_T0[$name]=$SECONDS B_MAC[$name]=$MASTER_MAC
+	if [ "$IMPL" = ours ]; then
+		ip netns exec "$NS_HOST" "$CTL" set "ipvt_$name" mac-nat on ||
+			return 1
+		B_MAC[$name]=$LV_MAC
+	fi
+	lv_domain "$dom" "ipvt_$name" "${B_MAC[$name]}" "${B_CON[$name]}" \
 		"$(nested_append 1 "$a4" "$ip6/64" "$OUT4" "$OUT6" "$STOP4" "$BOOT_WAIT")" \
 		>"$TMP/$dom.xml"
 	virsh -c "$LV_URI" define "$TMP/$dom.xml" || return 1
@@ -449,6 +457,16 @@ holds_node() {
 dhcp_leased() {
 	console_has "$1" "GUEST: dhcp bound ${B_IP4[$1]}/24" &&
 		grep "DHCPACK(o0) ${B_IP4[$1]} " "$TMP/dnsmasq.log"
+}
+
+# macnat_ok NAME: the guest kept its own MAC (its console, ipvlanctl), and
+# the outside knows its address at the master's MAC.
+macnat_ok() {
+	console_has "$1" "GUEST: eth0 ${B_MAC[$1]} " || return 1
+	ip netns exec "$NS_HOST" "$CTL" show "${B_DEV[$1]}" |
+		grep "mac-nat on guest-mac ${B_MAC[$1]}" || return 1
+	ip -n "$NS_OUT" neigh show "${B_IP4[$1]}" | grep "lladdr $MASTER_MAC " ||
+		{ ip -n "$NS_OUT" neigh show; return 1; }
 }
 
 # lv_domifstat NAME: virsh domifstat reports the guest's traffic both ways.
@@ -603,7 +621,7 @@ stopped() {
 	return 1
 }
 
-BOOTED_CASES=17
+BOOTED_CASES=18
 
 part_booted() {
 	local start=$SECONDS why i n vhost=off vhost_why='' d1 d2 lv_why a4
@@ -641,6 +659,13 @@ part_booted() {
 				"$NOLEARN"
 		fi
 		guest_cases a "$d1"
+		if [ "$IMPL" = ours ]; then
+			check_here "$d1: MAC-NAT: the guest keeps libvirt's MAC $LV_MAC, the outside sees the master's" \
+				macnat_ok a
+		else
+			skip "$d1: MAC-NAT: the guest keeps libvirt's MAC" \
+				"in-tree ipvtap has no MAC-NAT: the guest uses the master's MAC"
+		fi
 		check_here "$d1: virsh domifstat counts the guest's traffic" \
 			lv_domifstat a
 		check_here "$d1: virsh destroy ends QEMU, the ipvtap and its node stay" \
@@ -653,6 +678,7 @@ part_booted() {
 		boot_start a 1 off 1 "$GUEST4" "$GUEST6"
 		wait_ready a
 		guest_cases a "$d1"
+		skip "$d1: MAC-NAT: the guest keeps libvirt's MAC" "$lv_why"
 		skip "$d1: virsh domifstat counts the guest's traffic" "$lv_why"
 		check_here "$d1: asked to stop, the guest reboots, QEMU exits 0" stopped a
 	fi
