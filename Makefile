@@ -28,7 +28,8 @@
 #   make dkms-deb        the DKMS package (.cache/dkms/ipvtap-dkms_*.deb)
 #   make check-dkms      install it in a guest of KERNEL_SERIES: DKMS builds,
 #                        modprobe loads ours, core tests pass
-#   make demo            build, boot a QEMU guest, show ipvlan slaves talking
+#   make demo            build, boot a QEMU guest (6.1 unless KERNEL_SERIES is
+#                        given): a nested VM behind ipvtap, then ipvlan slaves
 #   make vm              interactive shell in the QEMU guest, modules loaded
 #   make lint            checkpatch --strict, sparse (C=2) and W=1 builds for
 #                        every kernel series
@@ -243,6 +244,9 @@ check-debug: deps
 		RUN_BUDGET=$$(($(DEBUG_VM_TIMEOUT) - 300)) \
 		tests/run $(or $(TESTS),$(DEBUG_TESTS))
 
+# The demo's nested guest boots a kernel of the VM's /boot, the host's: 6.1
+# unless KERNEL_SERIES is given.
+demo: KERNEL_SERIES = 6.1
 demo: deps
 	$(MAKE) tools
 	args=$$($(BUILD_FOR_VM)) && tools/vm/run $$args $(VM_ARGS) -- tools/demo.sh

@@ -25,6 +25,7 @@
 #include <linux/jhash.h>
 #include <linux/random.h>
 #include <net/addrconf.h>
+#include <net/route.h>
 #include <net/if_inet6.h>
 
 #include "ipvlan.h"
@@ -476,4 +477,26 @@ void ipvl_addr_notifiers_unregister(void)
 	unregister_inet6addr_validator_notifier(&ipvl_inet6addr_validator_nb);
 	unregister_inetaddr_notifier(&ipvl_inetaddr_nb);
 	unregister_inetaddr_validator_notifier(&ipvl_inetaddr_validator_nb);
+}
+
+/*
+ * The type of @ip in the master's namespace, as the master's local table
+ * (its l3mdev's, if any) says. inet_addr_type_dev_table() answers
+ * RTN_BROADCAST for any address while the namespace has no such table yet
+ * (no IPv4 address was ever configured there, not even lo's 127.0.0.1):
+ * then no address is local or broadcast, and this says RTN_UNICAST.
+ */
+unsigned int ipvl_master_addr_type4(const struct net_device *master,
+				    __be32 ip)
+{
+	struct net *net = dev_net(master);
+	unsigned int type;
+
+	type = inet_addr_type_dev_table(net, master, ip);
+	if (type == RTN_BROADCAST && !ipv4_is_lbcast(ip) &&
+	    !ipv4_is_zeronet(ip) &&
+	    inet_addr_type_dev_table(net, master, htonl(INADDR_LOOPBACK)) ==
+	    RTN_BROADCAST)
+		return RTN_UNICAST;
+	return type;
 }

@@ -113,8 +113,7 @@ static bool ipvl_default_master_takes4(struct net_device *master, __be32 ip4)
 		return false;
 	if (IN_DEV_FORWARD(in_dev))
 		return true;
-	return inet_addr_type_dev_table(dev_net(master), master, ip4) !=
-	       RTN_UNICAST;
+	return ipvl_master_addr_type4(master, ip4) != RTN_UNICAST;
 }
 
 /* True if the master's namespace takes @ip6 itself. Caller holds RCU. */

@@ -285,6 +285,8 @@ int ipvl_addr_learn(struct ipvl_dev *slave, const void *ip, bool is_v6);
 int ipvl_addr_set_allow(struct ipvl_dev *slave, struct ipvl_allow *al,
 			union ipvl_ip *bad, bool *bad_v6);
 void ipvl_addr_age(struct ipvl_dev *slave, unsigned long timeout);
+unsigned int ipvl_master_addr_type4(const struct net_device *master,
+				    __be32 ip);
 int ipvl_addr_notifiers_register(void);
 void ipvl_addr_notifiers_unregister(void);
 

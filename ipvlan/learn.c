@@ -73,7 +73,7 @@ static bool ipvl_master_owns(struct ipvl_dev *slave, const void *ip, bool is_v6)
 
 	if (is_v6)
 		return ipv6_chk_addr(net, ip, NULL, 0);
-	switch (inet_addr_type(net, *(const __be32 *)ip)) {
+	switch (ipvl_master_addr_type4(slave->master, *(const __be32 *)ip)) {
 	case RTN_LOCAL:
 	case RTN_BROADCAST:
 	case RTN_MULTICAST:

@@ -154,7 +154,7 @@ if [ "$IMPL" = in-tree ]; then
 	ktap_finish
 fi
 
-ktap_plan 16
+ktap_plan 18
 
 # ------------------------------------------- guest A, its own addresses
 
@@ -221,5 +221,36 @@ check "a frame with a foreign source MAC is dropped and counted" \
 	eval "ip netns exec $NS_HOST $TG --tap $TAPB --mac 02:00:00:00:00:01 \
 		--ip4 $NET4.77/24 --ping4 $OUT4 --count 1 --timeout 3; \
 		stat_at_least vt1 mac_drops 1"
+
+# ------------------------------------- a host namespace with no IPv4 at all
+
+# The master's namespace has never had an IPv4 address, not even lo's
+# (lo down): its kernel has no local routing table, and asking it about
+# any address answers "broadcast". A guest's address is still learned.
+ns_create --bare NS_BH:bare-host
+ns_create NS_BO:bare-out
+ip -n "$NS_BH" link add m1 type veth peer name o1 netns "$NS_BO"
+ip -n "$NS_BH" link set m1 up
+ip -n "$NS_BO" link set o1 up
+ip -n "$NS_BO" addr add 198.51.100.254/24 dev o1
+# /dev/tap<ifindex> is named in no namespace: an index of its own.
+ip -n "$NS_BH" link add link m1 name vt2 index 4000 type ipvtap mode l2
+ip -n "$NS_BH" link set vt2 up
+TAPC=/dev/tap$(ip netns exec "$NS_BH" cat /sys/class/net/vt2/ifindex)
+wait_for 5 test -c "$TAPC" >/dev/null || ktap_bail "$TAPC did not appear"
+# bare_learned: vt2 learned the guest's address and dropped nothing.
+bare_learned() {
+	local out
+
+	out=$(ip netns exec "$NS_BH" "$CTL" show vt2) || return 1
+	grep -q 'inet 198.51.100.1 learned' <<<"$out" &&
+		grep -q 'spoof_drops 0 ' <<<"$out" && return 0
+	echo "$out"
+	return 1
+}
+check "no IPv4 in the host's namespace (lo down): the guest pings the peer" \
+	ip netns exec "$NS_BH" "$TG" --tap "$TAPC" --ip4 198.51.100.1/24 \
+	--ping4 198.51.100.254 --count 2 --timeout 10
+check "... its address is learned, nothing dropped as spoofing" bare_learned
 
 ktap_finish

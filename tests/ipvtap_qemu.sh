@@ -338,54 +338,24 @@ part_guestless() {
 
 # ---------------------------------------------------------- booted guest
 
-# The nested guest's kernel: the newest /boot/vmlinuz-*-amd64 with its
-# modules. GKERNEL is its uncompressed vmlinux (booted through PVH) if it
-# can be extracted, else the bzImage.
-find_guest_kernel() {
-	local k v
-
-	for k in $(compgen -G '/boot/vmlinuz-*' | sort -rV); do
-		v=${k#/boot/vmlinuz-}
-		[ -f "/lib/modules/$v/modules.dep" ] || continue
-		GKVER=$v GKBZ=$k
-		return 0
-	done
-	echo "no /boot/vmlinuz-* with /lib/modules/<version>"
-	return 1
-}
-
-# extract_vmlinux BZIMAGE OUT: the xz payload of a bzImage (like the
-# kernel's scripts/extract-vmlinux); the result must be an ELF.
-extract_vmlinux() {
-	local off
-
-	command -v xz >/dev/null 2>&1 || return 1
-	off=$(LC_ALL=C grep -obUaP '\xfd7zXZ\x00' "$1" | head -n1 | cut -d: -f1)
-	[ -n "$off" ] || return 1
-	tail -c +$((off + 1)) "$1" | xz -dc >"$2" 2>/dev/null
-	[ "$(head -c 4 "$2" | od -An -c | tr -d ' ')" = '177ELF' ]
-}
-
-# mk_initramfs OUT: busybox, virtio_pci + virtio_net with their
-# dependencies, and tools/vm/nested-init as /init.
-mk_initramfs() {
-	"$IPVTAP_REPO/tools/vm/initramfs.sh" --kver "$GKVER" --gzip 1 \
-		--init "$IPVTAP_REPO/tools/vm/nested-init" --out "$1" \
-		virtio_pci virtio_net
-}
+# The nested guest's kernel and initramfs, its command line, and libvirt:
+# tools/vm/nested.sh.
+# shellcheck source=tools/vm/nested.sh
+. "$IPVTAP_REPO/tools/vm/nested.sh"
 
 prepare_boot() {
-	local s=$SECONDS
+	nested_prepare "$TMP"
+}
 
-	find_guest_kernel || return 1
-	INITRD=$TMP/guest.cpio.gz
-	mk_initramfs "$INITRD" || { echo "cannot build the initramfs"; return 1; }
-	GKERNEL=$TMP/vmlinux
-	if ! extract_vmlinux "$GKBZ" "$GKERNEL"; then
-		echo "cannot uncompress $GKBZ: booting the bzImage (slower)"
-		GKERNEL=$GKBZ
-	fi
-	echo "guest kernel $GKBZ (booting $GKERNEL), initramfs $(stat -c %s "$INITRD") bytes, prepared in $((SECONDS - s)) s"
+# dnsmasq on the outside: one address to lease, GUEST4.
+dnsmasq_start() {
+	bg "$TMP/dnsmasq.log" ip netns exec "$NS_OUT" dnsmasq --no-daemon \
+		--conf-file=/dev/null --port=0 --interface=o0 --bind-interfaces \
+		--dhcp-range="$GUEST4,$GUEST4,255.255.255.0,10m" \
+		--dhcp-leasefile="$TMP/leases" --no-ping --log-dhcp \
+		--log-facility=- --user=root --group=root
+	wait_for 10 grep -q 'DHCP, IP range' "$TMP/dnsmasq.log" >/dev/null ||
+		diag "dnsmasq did not start: $(cat "$TMP/dnsmasq.log")"
 }
 
 # The two booted guests run one after the other (booting both at once was
@@ -410,19 +380,8 @@ boot_start() {
 	else
 		netdev+=",fd=3"
 	fi
-	# Measured (single-level TCG) to boot fastest: no ACPI interpreter
-	# (acpi=ht still enumerates a second CPU), no crypto self-tests,
-	# audit, AppArmor, watchdogs or clocksource checks.
-	append="console=ttyS0 quiet panic=-1 mitigations=off nokaslr"
-	append+=" cryptomgr.notests audit=0 apparmor=0 nowatchdog"
-	append+=" tsc=reliable no_timer_check"
-	if [ "$smp" -gt 1 ]; then
-		append+=" acpi=ht"
-	else
-		append+=" acpi=off"
-	fi
-	append+=" tg_ip4=$ip4/24 tg_ip6=$ip6/64 tg_peer4=$OUT4"
-	append+=" tg_peer6=$OUT6 tg_stop=$STOP4 tg_serve=$BOOT_WAIT"
+	append=$(nested_append "$smp" "$ip4/24" "$ip6/64" "$OUT4" "$OUT6" \
+		"$STOP4" "$BOOT_WAIT")
 	: >"${B_CON[$name]}"
 	(
 		exec 3<>"$TAP"
@@ -438,6 +397,82 @@ boot_start() {
 	B_PID[$name]=$!
 	B_T0[$name]=$SECONDS
 	defer "kill -9 ${B_PID[$name]}"
+}
+
+# lv_boot_start NAME IP4 IP6: the guest as a libvirt domain "ipvtap-NAME"
+# (tools/vm/nested.sh's lv_domain: one queue, vhost off, the master's
+# MAC), defined and started through virsh on an unmanaged ethernet
+# interface, the ipvtap "ipvt_NAME". IP4 "dhcp": the guest asks dnsmasq on
+# the outside (no broadcast flag). B_PID is QEMU's pid (libvirt's child).
+lv_boot_start() {
+	local name=$1 ip4=$2 ip6=$3 dom=ipvtap-$1 a4=$2 i
+
+	if [ "$ip4" = dhcp ]; then
+		ip4=$GUEST4
+	else
+		a4=$ip4/24
+	fi
+	mk_ipvtap "ipvt_$name" "$ip4/24" "$ip6/64"
+	B_DEV[$name]=ipvt_$name B_TAP[$name]=$TAP B_IP4[$name]=$ip4
+	B_IP6[$name]=$ip6 B_CON[$name]=$TMP/$name.console B_READY[$name]=0
+	B_PID[$name]=0 B_T0[$name]=$SECONDS
+	lv_domain "$dom" "ipvt_$name" "$MASTER_MAC" "${B_CON[$name]}" \
+		"$(nested_append 1 "$a4" "$ip6/64" "$OUT4" "$OUT6" "$STOP4" "$BOOT_WAIT")" \
+		>"$TMP/$dom.xml"
+	virsh -c "$LV_URI" define "$TMP/$dom.xml" || return 1
+	defer "virsh -c '$LV_URI' undefine '$dom'"
+	virsh -c "$LV_URI" start "$dom" || return 1
+	for ((i = 0; i < 50; i++)); do
+		B_PID[$name]=$(cat "/run/libvirt/qemu/$dom.pid" 2>/dev/null) && break
+		sleep 0.2
+	done
+	defer "virsh -c '$LV_URI' destroy '$dom'"
+	[ -n "${B_PID[$name]}" ] || { echo "no /run/libvirt/qemu/$dom.pid"; return 1; }
+	holds_node "$name"
+}
+
+# holds_node NAME: the guest's QEMU has its ipvtap's node open.
+holds_node() {
+	local f
+
+	for f in /proc/"${B_PID[$1]}"/fd/*; do
+		[ "$(readlink "$f")" = "${B_TAP[$1]}" ] || continue
+		echo "QEMU ${B_PID[$1]} holds ${B_TAP[$1]}"
+		return 0
+	done
+	echo "QEMU ${B_PID[$1]} does not hold ${B_TAP[$1]}"
+	return 1
+}
+
+# dhcp_leased NAME: the guest's console shows the lease of its IPv4
+# address and dnsmasq's log the ACK for it.
+dhcp_leased() {
+	console_has "$1" "GUEST: dhcp bound ${B_IP4[$1]}/24" &&
+		grep "DHCPACK(o0) ${B_IP4[$1]} " "$TMP/dnsmasq.log"
+}
+
+# lv_domifstat NAME: virsh domifstat reports the guest's traffic both ways.
+lv_domifstat() {
+	local out rx tx
+
+	out=$(virsh -c "$LV_URI" domifstat "ipvtap-$1" "${B_DEV[$1]}") || return 1
+	echo "$out"
+	rx=$(awk '$2 == "rx_packets" { print $3 }' <<<"$out")
+	tx=$(awk '$2 == "tx_packets" { print $3 }' <<<"$out")
+	[ "${rx:-0}" -gt 0 ] && [ "${tx:-0}" -gt 0 ]
+}
+
+# lv_destroyed NAME: virsh destroy ends QEMU; the ipvtap and its node stay,
+# and the node opens again.
+lv_destroyed() {
+	local dom=ipvtap-$1 pid=${B_PID[$1]}
+
+	virsh -c "$LV_URI" destroy "$dom" || return 1
+	wait_for 10 bash -c "! kill -0 $pid" || { echo "QEMU $pid still runs"; return 1; }
+	virsh -c "$LV_URI" domstate "$dom" | grep -x 'shut off' || return 1
+	ip -n "$NS_HOST" link show "${B_DEV[$1]}" || return 1
+	[ -c "${B_TAP[$1]}" ] || { echo "${B_TAP[$1]} is gone"; return 1; }
+	(exec 5<>"${B_TAP[$1]}") || { echo "${B_TAP[$1]} does not open"; return 1; }
 }
 
 # console_has NAME PATTERN: the guest's console has a line matching it.
@@ -568,10 +603,10 @@ stopped() {
 	return 1
 }
 
-BOOTED_CASES=14
+BOOTED_CASES=17
 
 part_booted() {
-	local start=$SECONDS why i n vhost=off vhost_why='' d1 d2
+	local start=$SECONDS why i n vhost=off vhost_why='' d1 d2 lv_why a4
 
 	if ! prepare_boot >"$TMP/prepare" 2>&1; then
 		why=$(tail -n1 "$TMP/prepare")
@@ -586,12 +621,41 @@ part_booted() {
 	else
 		vhost_why="vhost_net cannot be loaded (no /dev/vhost-net)"
 	fi
+	# Guest A: a libvirt domain, its IPv4 address by DHCP (ours; the
+	# in-tree ipvtap needs it configured on the host, so static there).
 	d1="booted A (vhost=off, 1 queue)"
 	d2="booted B (vhost=$vhost, 2 queues, 2 CPUs)"
-	boot_start a 1 off 1 "$GUEST4" "$GUEST6"
-	wait_ready a
-	guest_cases a "$d1"
-	check_here "$d1: asked to stop, the guest reboots, QEMU exits 0" stopped a
+	if lv_start "$TMP/libvirt" "$NS_HOST" >"$TMP/libvirt.why"; then
+		defer lv_stop
+		d1="booted A (libvirt, vhost=off, 1 queue)"
+		a4=dhcp
+		[ "$IMPL" = ours ] || a4=$GUEST4
+		[ "$a4" != dhcp ] || dnsmasq_start
+		check_here "$d1: virsh defines and starts the domain on the unmanaged ipvtap, QEMU holds its node" \
+			lv_boot_start a "$a4" "$GUEST6" && wait_ready a
+		if [ "$a4" = dhcp ]; then
+			check_here "$d1: the guest's address comes from DHCP without the broadcast flag" \
+				dhcp_leased a
+		else
+			skip "$d1: the guest's address comes from DHCP without the broadcast flag" \
+				"$NOLEARN"
+		fi
+		guest_cases a "$d1"
+		check_here "$d1: virsh domifstat counts the guest's traffic" \
+			lv_domifstat a
+		check_here "$d1: virsh destroy ends QEMU, the ipvtap and its node stay" \
+			lv_destroyed a
+	else
+		lv_why=$(tail -n1 "$TMP/libvirt.why")
+		diag "libvirt: $(cat "$TMP/libvirt.why")"
+		skip "$d1: virsh defines and starts the domain" "$lv_why"
+		skip "$d1: the guest's address comes from DHCP" "$lv_why"
+		boot_start a 1 off 1 "$GUEST4" "$GUEST6"
+		wait_ready a
+		guest_cases a "$d1"
+		skip "$d1: virsh domifstat counts the guest's traffic" "$lv_why"
+		check_here "$d1: asked to stop, the guest reboots, QEMU exits 0" stopped a
+	fi
 	boot_start b 2 "$vhost" 2 "$NEW4" "$NET6:2"
 	wait_ready b
 	guest_cases b "$d2"

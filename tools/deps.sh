@@ -19,6 +19,8 @@ PACKAGES=(
 	iproute2 iputils-ping iperf3 ethtool procps ndisc6 python3 nftables
 	# tests/ipvtap_dhcp.sh: a DHCP server, and ISC's client beside udhcpc
 	dnsmasq-base isc-dhcp-client
+	# tests/ipvtap_qemu.sh, make demo: libvirt starts a nested guest
+	libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
 	# make interop (and tests/interop_*.sh in make check): the clients
 	# users drive ipvlan with; docker.io brings containerd and runc
 	containernetworking-plugins systemd docker.io jq
