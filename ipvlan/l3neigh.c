@@ -57,7 +57,8 @@ struct ipvl_neigh_arp {
 struct ipvl_neigh_na {
 	struct ethhdr	eth;
 	struct ipv6hdr	ip6;
-	struct nd_msg	nd;
+	struct icmp6hdr	icmph;		/* struct nd_msg, without its opt[] */
+	struct in6_addr	target;
 	u8		opt_type;
 	u8		opt_len;
 	u8		opt_mac[ETH_ALEN];
@@ -142,7 +143,8 @@ static void ipvl_neigh_arp_reply(struct ipvl_dev *slave, __be32 sip,
 static void ipvl_neigh_na(struct ipvl_dev *slave, const struct in6_addr *src,
 			  const struct in6_addr *target)
 {
-	const unsigned int icmp_len = sizeof(struct nd_msg) + 8;
+	const unsigned int icmp_len = sizeof(struct icmp6hdr) +
+				      sizeof(struct in6_addr) + 8;
 	struct ipvl_neigh_na *r;
 	struct sk_buff *skb;
 
@@ -157,18 +159,18 @@ static void ipvl_neigh_na(struct ipvl_dev *slave, const struct in6_addr *src,
 	r->ip6.hop_limit = 255;
 	r->ip6.saddr = *target;
 	r->ip6.daddr = *src;
-	r->nd.icmph.icmp6_type = NDISC_NEIGHBOUR_ADVERTISEMENT;
-	r->nd.icmph.icmp6_router = 1;
-	r->nd.icmph.icmp6_solicited = 1;
-	r->nd.icmph.icmp6_override = 1;
-	r->nd.target = *target;
+	r->icmph.icmp6_type = NDISC_NEIGHBOUR_ADVERTISEMENT;
+	r->icmph.icmp6_router = 1;
+	r->icmph.icmp6_solicited = 1;
+	r->icmph.icmp6_override = 1;
+	r->target = *target;
 	r->opt_type = ND_OPT_TARGET_LL_ADDR;
 	r->opt_len = 1;
 	memcpy(r->opt_mac, slave->master->dev_addr, ETH_ALEN);
-	r->nd.icmph.icmp6_cksum = csum_ipv6_magic(target, src, icmp_len,
-						  IPPROTO_ICMPV6,
-						  csum_partial(&r->nd, icmp_len,
-							       0));
+	r->icmph.icmp6_cksum = csum_ipv6_magic(target, src, icmp_len,
+					       IPPROTO_ICMPV6,
+					       csum_partial(&r->icmph, icmp_len,
+							    0));
 	ipvl_neigh_deliver(slave, skb);
 }
 
