@@ -139,10 +139,14 @@ def icmp(dst, secs, ident):
     req = struct.pack("!BBHHH", 128 if v6 else 8, 0, 0, 0, 1) + b"ipvlan"
     end = time.monotonic() + float(secs)
     while time.monotonic() < end:
-        s.sendto(req, (dst, 0))
         try:
+            s.sendto(req, (dst, 0))
             data, addr = s.recvfrom(256)
         except socket.timeout:
+            continue
+        except OSError:
+            # A send refused (the in-tree private flag): try again.
+            time.sleep(0.2)
             continue
         if data[0] == (129 if v6 else 0) and addr[0] == dst:
             return True
@@ -170,10 +174,13 @@ def udp(dst, port, sport):
     s.settimeout(0.2)
     end = time.monotonic() + 3
     while time.monotonic() < end:
-        s.sendto(b"udp echo", (dst, int(port)))
         try:
+            s.sendto(b"udp echo", (dst, int(port)))
             data, addr = s.recvfrom(64)
         except socket.timeout:
+            continue
+        except OSError:
+            time.sleep(0.2)
             continue
         if data == b"udp echo" and addr[0] == dst:
             return True

@@ -16,8 +16,8 @@
 # Knobs (environment): BENCH_ROUNDS (ipvlan rounds, default 4),
 # BENCH_ALT_ROUNDS (2), BENCH_SCALE_ROUNDS (2), BENCH_T (seconds per
 # throughput run, 2), BENCH_SLAVES ("1 16 64 256 1024"), BENCH_ADDRS
-# ("1 16 256 1024 4096"), BENCH_CHURN (1000), BENCH_PARTS ("paths hooks scale
-# alts"), BENCH_QUICK=1 (a tiny smoke run of everything).
+# ("1 16 256 1024 4096"), BENCH_CHURN (1000), BENCH_PARTS ("paths hooks host
+# scale alts"), BENCH_QUICK=1 (a tiny smoke run of everything).
 #
 # Addresses (only inside this guest's namespaces): 192.0.2.0/24 ipvlan,
 # 198.18.0.0/15 (RFC 2544 benchmarking range) for everything else.
@@ -32,7 +32,7 @@ T=${BENCH_T:-2}
 SLAVES_LIST=${BENCH_SLAVES:-1 16 64 256 1024}
 ADDRS_LIST=${BENCH_ADDRS:-1 16 256 1024 4096}
 CHURN=${BENCH_CHURN:-1000}
-PARTS=${BENCH_PARTS:-paths hooks scale alts}
+PARTS=${BENCH_PARTS:-paths hooks host scale alts}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	ROUNDS=1 ALT_ROUNDS=1 SCALE_ROUNDS=1 T=1
 	SLAVES_LIST="1 16" ADDRS_LIST="1 64" CHURN=50
@@ -396,6 +396,50 @@ hooks_ipvlan() {
 	ip -n out addr del 198.51.100.254/24 dev o0
 }
 
+# host ROUND: the host path (ours only: the in-tree driver has none),
+# between the master's namespace (host, 203.0.113.100 on m0) and slave s1
+# (b1, 203.0.113.1), both ways, against a veth pair between the same two
+# namespaces (198.18.9.100 - 198.18.9.1), measured in the same round,
+# in alternating order (ABBA over the rounds).
+host_ipvlan() {
+	local r=$1 which order
+
+	ip -n host link show dev s1 >/dev/null 2>&1 || ipvlan_slaves ||
+		log "WARNING: ours topology broken"
+	ip -n host addr add 203.0.113.100/24 dev m0
+	ip -n b1 addr add 203.0.113.1/24 dev s1
+	ip netns exec b1 "$CTL" set s1 host on || log "WARNING: no host path"
+	wait_ping host 203.0.113.1
+	wait_ping b1 203.0.113.100
+	order="ours veth"
+	[ $((r % 2)) -eq 1 ] || order="veth ours"
+	for which in $order; do
+		if [ "$which" = ours ]; then
+			host_measure ours "$r" 203.0.113.1 203.0.113.100
+		else
+			host_measure veth "$r" 198.18.9.1 198.18.9.100
+		fi
+	done
+	ip netns exec b1 "$CTL" set s1 host off
+	ip -n b1 addr del 203.0.113.1/24 dev s1
+	ip -n host addr del 203.0.113.100/24 dev m0
+}
+
+# host_measure IMPL ROUND SLAVE_ADDR HOST_ADDR
+host_measure() {
+	emit tcp_h2s "$1" "$2" "" "$(m_tcp host "$3")" Mbit/s higher
+	emit tcp_s2h "$1" "$2" "" "$(m_tcp b1 "$4")" Mbit/s higher
+	emit udp_h2s "$1" "$2" "" "$(m_udp host "$3")" pps higher
+	emit udp_s2h "$1" "$2" "" "$(m_udp b1 "$4")" pps higher
+}
+
+# The veth pair host_ipvlan compares with: host vh0 - b1 vb1.
+topo_host_veth() {
+	veth host vh0 b1 vb1
+	ip -n host addr add 198.18.9.100/24 dev vh0
+	ip -n b1 addr add 198.18.9.1/24 dev vb1
+}
+
 paths_macvlan() {
 	local r=$1 tap
 
@@ -652,6 +696,7 @@ echo "BENCH_META {\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"rounds\":$ROUND
 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 topo_common
 topo_ipvlan
+has host && topo_host_veth
 has scale && topo_scale
 if has alts; then
 	topo_macvlan; topo_bridge; topo_fwd
@@ -673,6 +718,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		impl_load "$impl" || die "cannot load $impl ipvlan"
 		has paths && paths_ipvlan "$impl" "$r"
 		has hooks && hooks_ipvlan "$impl" "$r"
+		[ "$impl" != ours ] || ! has host || host_ipvlan "$r"
 		if has scale && [ "$r" -le "$SCALE_ROUNDS" ]; then
 			scale_arp "$impl" "$r"
 			scale_lookup "$impl" "$r"

@@ -22,7 +22,8 @@ import statistics
 import subprocess
 import sys
 
-IMPLS = ["ours", "in-tree", "macvlan", "bridge", "fwd", "nat", "loopback"]
+IMPLS = ["ours", "in-tree", "veth", "macvlan", "bridge", "fwd", "nat",
+         "loopback"]
 
 # scenario -> (label, display unit, scale factor from the raw unit)
 SCENARIOS = {
@@ -46,6 +47,14 @@ SCENARIOS = {
                     "Gbit/s", 1e-3),
     "udp_o2m_l3s": ("UDP 64 B outside → master's namespace, + an l3s port",
                     "kpps", 1e-3),
+    "tcp_h2s": ("TCP master's namespace → slave (host path; veth: a pair)",
+                "Gbit/s", 1e-3),
+    "tcp_s2h": ("TCP slave → master's namespace (host path; veth: a pair)",
+                "Gbit/s", 1e-3),
+    "udp_h2s": ("UDP 64 B master's namespace → slave, received (host path)",
+                "kpps", 1e-3),
+    "udp_s2h": ("UDP 64 B slave → master's namespace, received (host path)",
+                "kpps", 1e-3),
     "arp_bcast": ("broadcast ARP, {x} slaves, handled", "bcast/s", 1),
     "arp_answer": ("broadcast ARP requests answered, {x} slaves", "replies/s",
                    1),
@@ -112,8 +121,8 @@ def cell(st, scale):
     return f"{fmt(med)} ±{half:.0f}%"
 
 
-def ratios(rows, better):
-    """Per-round perf ratios ours vs in-tree (> 1: ours better)."""
+def ratios(rows, better, other="in-tree"):
+    """Per-round perf ratios ours vs OTHER (> 1: ours better)."""
     by = {}
     for r in rows:
         if r["value"] is None:
@@ -121,7 +130,7 @@ def ratios(rows, better):
         by.setdefault(r["round"], {})[r["impl"]] = r["value"]
     out = []
     for rnd in sorted(by):
-        o, t = by[rnd].get("ours"), by[rnd].get("in-tree")
+        o, t = by[rnd].get("ours"), by[rnd].get(other)
         if o is None or t is None or (t if better == "higher" else o) == 0:
             continue
         out.append(o / t if better == "higher" else t / o)
@@ -151,9 +160,10 @@ def summarize(results):
             st = stats([r["value"] for r in rs if r["impl"] == impl])
             if st:
                 row["impls"][impl] = st
-        rt = ratios(rs, better)
-        if rt:
-            row["ratio"] = {"median": statistics.median(rt), "min": min(rt),
+        for key, other in (("ratio", "in-tree"), ("ratio_veth", "veth")):
+            rt = ratios(rs, better, other)
+            if rt:
+                row[key] = {"median": statistics.median(rt), "min": min(rt),
                             "max": max(rt), "values": rt}
         rows.append(row)
     return rows
@@ -181,6 +191,8 @@ def table(rows):
         cols.append(i)
         if i == "in-tree":
             cols.append("ours/in-tree")
+        if i == "veth":
+            cols.append("ours/veth")
     lines = ["| " + " | ".join(cols) + " |",
              "|" + "|".join(["---"] * 2 + ["---:"] * (len(cols) - 2)) + "|"]
     for r in rows:
@@ -194,6 +206,8 @@ def table(rows):
             cells.append(cell(r["impls"].get(i), scale))
             if i == "in-tree":
                 cells.append(ratio_cell(r.get("ratio")))
+            if i == "veth":
+                cells.append(ratio_cell(r.get("ratio_veth")))
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -289,7 +303,9 @@ def main():
     md.append("")
     md.append("Cells: median ±half the min–max range. ours/in-tree: median "
               "of per-round ratios (min–max), > 1 = ours better (for ↓ rows "
-              "it is in-tree/ours); ▼ ours slower beyond the spread, ▲ faster. "
+              "it is in-tree/ours); ours/veth the same against a veth pair "
+              "between the same namespaces (host path rows); "
+              "▼ ours slower beyond the spread, ▲ faster. "
               "TCG guest: compare ratios, not absolute numbers.")
     text = "\n".join(md)
 

@@ -82,7 +82,7 @@ fi
 host_load() {
 	printf '{"loadavg":"%s","qemu_processes":%d}' \
 		"$(cut -d' ' -f1-3 /proc/loadavg)" \
-		"$(pgrep -c -x qemu-system-x86 2>/dev/null || pgrep -c qemu-system 2>/dev/null || echo 0)"
+		"$(pgrep -c -x qemu-system-x86 2>/dev/null || true)"
 }
 {
 	printf '{"date":"%s","commit":"%s","dirty":%s,"host_cpus":%d,"host_before":%s' \
