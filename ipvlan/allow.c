@@ -121,6 +121,38 @@ static bool ipvl_allow_frame(struct ipvl_dev *slave,
 	return !arp || ipvl_allow_owns(slave, al, &h->dst.ip4, false);
 }
 
+/*
+ * True if @skb (IPv6) carries neighbour discovery behind extension headers,
+ * or a chain of them that cannot be read. The parser reads ND only right
+ * after the IPv6 header, so a Hop-by-Hop or Destination Options header
+ * would hide an advertisement (or a DAD solicitation) for another host's
+ * address from the rules above; ND never needs one (MLD, which does, is
+ * not ND and passes).
+ */
+static bool ipvl_allow_nd_hidden(const struct sk_buff *skb)
+{
+	const struct ipv6hdr *ip6;
+	struct ipv6hdr _ip6;
+	__be16 frag_off;
+	const u8 *type;
+	u8 nexthdr, _t;
+	int off;
+
+	ip6 = skb_header_pointer(skb, ETH_HLEN, sizeof(_ip6), &_ip6);
+	if (!ip6 || !ipv6_ext_hdr(ip6->nexthdr))
+		return false;
+	nexthdr = ip6->nexthdr;
+	off = ipv6_skip_exthdr(skb, ETH_HLEN + sizeof(*ip6), &nexthdr,
+			       &frag_off);
+	if (off < 0)
+		return true;
+	if (nexthdr != IPPROTO_ICMPV6 || (frag_off & htons(IP6_OFFSET)))
+		return false;
+	type = skb_header_pointer(skb, off, sizeof(_t), &_t);
+	return !type || (*type >= NDISC_ROUTER_SOLICITATION &&
+			 *type <= NDISC_REDIRECT);
+}
+
 /**
  * ipvl_allow_tx - may a locked slave send this frame
  * @slave: the slave
@@ -142,7 +174,8 @@ bool ipvl_allow_tx(struct ipvl_dev *slave, const struct ipvl_allow *al,
 		atomic64_inc(&slave->x_allow_proto_drops);
 		return false;
 	}
-	if (ipvl_allow_frame(slave, al, &h, proto == htons(ETH_P_ARP)))
+	if (ipvl_allow_frame(slave, al, &h, proto == htons(ETH_P_ARP)) &&
+	    !(h.is_v6 && ipvl_allow_nd_hidden(skb)))
 		return true;
 	atomic64_inc(&slave->x_allow_drops);
 	return false;
@@ -340,6 +373,7 @@ int ipvl_allow_nl_get(struct sk_buff *skb, struct genl_info *info)
 	hdr = genlmsg_put_reply(msg, info, &ipvl_genl_family, 0,
 				IPVLAN_CMD_ALLOW_GET);
 	if (!hdr) {
+		put_net(net);
 		err = -EMSGSIZE;
 		goto out_free;
 	}

@@ -131,8 +131,7 @@ static void ipvl_host_count(struct ipvl_dev *slave, bool rx)
  * whose target is the master namespace's own, for ipvl_host_tx(). Caller
  * holds RCU.
  */
-bool ipvl_host_neigh_tx(const struct ipvl_port *port,
-			const struct sk_buff *skb)
+bool ipvl_host_neigh_tx(struct ipvl_port *port, const struct sk_buff *skb)
 {
 	struct ipvl_l3hdr h;
 	union ipvl_ip target;
@@ -149,6 +148,11 @@ bool ipvl_host_neigh_tx(const struct ipvl_port *port,
 			return false;
 		target = h.dst;
 	}
+	/* A sibling's address is the siblings' business, even when the
+	 * master's namespace holds it too (a slave of its own).
+	 */
+	if (ipvl_addr_lookup(port, &target, h.is_v6))
+		return false;
 	return ipvl_host_local(port, &target, h.is_v6);
 }
 
@@ -306,7 +310,8 @@ static void ipvl_host_to_slave(struct ipvl_port *port, struct ipvl_dev *to,
 	if (dev_nit_active(port->dev))
 		dev_queue_xmit_nit(skb, port->dev);
 	skb = skb_share_check(skb, GFP_ATOMIC);
-	if (!skb) {
+	if (!skb || !ipvl_macnat_in(to, skb)) {
+		kfree_skb(skb);
 		ipvl_count_rx(to, len, false, false);
 		atomic64_inc(&to->x_host_drops);
 		return;
@@ -322,13 +327,15 @@ static void ipvl_host_to_slave(struct ipvl_port *port, struct ipvl_dev *to,
 /*
  * True if @h's source is a slave's: the frame is a slave's own, leaving
  * through the master (broadcasts in l2, routed packets in l3). The
- * unspecified source of duplicate address detection is nobody's.
+ * unspecified source (an ARP probe, duplicate address detection) may be a
+ * slave's too, probing its own tentative address: such frames go to the
+ * wire as without the host path, never answered here.
  */
 static bool ipvl_host_from_slave(struct ipvl_port *port,
 				 const struct ipvl_l3hdr *h)
 {
 	if (h->is_v6 ? ipv6_addr_any(&h->src.ip6) : !h->src.ip4)
-		return false;
+		return true;
 	return !!ipvl_addr_lookup(port, &h->src, h->is_v6);
 }
 

@@ -426,8 +426,7 @@ void ipvl_host_set(struct ipvl_port *port, bool on);
 void ipvl_host_port_destroy(struct ipvl_port *port);
 bool ipvl_host_local(const struct ipvl_port *port, const union ipvl_ip *ip,
 		     bool is_v6);
-bool ipvl_host_neigh_tx(const struct ipvl_port *port,
-			const struct sk_buff *skb);
+bool ipvl_host_neigh_tx(struct ipvl_port *port, const struct sk_buff *skb);
 int ipvl_host_tx(struct ipvl_dev *slave, struct sk_buff *skb);
 size_t ipvl_host_stats_size(void);
 int ipvl_host_fill_stats(struct sk_buff *skb, const struct ipvl_dev *slave);

@@ -151,6 +151,21 @@ if cmd == "recv":
         for s in select.select(socks, [], [])[0]:
             data, addr = s.recvfrom(2048)
             log.write("%s %s\n" % (addr[0], data.decode(errors="replace")))
+elif cmd == "sniff":
+    # sniff DEV LOG: log "na TARGET plain|hbh" of every NA, right after the
+    # IPv6 header or behind a Hop-by-Hop header.
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x86dd))
+    s.bind((sys.argv[2], 0))
+    log = open(sys.argv[3], "w", buffering=1)
+    log.write("ready\n")
+    while True:
+        f = s.recv(2048)
+        if len(f) >= 78 and f[20] == 58 and f[54] == 136:
+            log.write("na %s plain\n" % socket.inet_ntop(socket.AF_INET6,
+                                                          f[62:78]))
+        elif len(f) >= 86 and f[20] == 0 and f[54] == 58 and f[62] == 136:
+            log.write("na %s hbh\n" % socket.inet_ntop(socket.AF_INET6,
+                                                        f[70:86]))
 elif cmd == "send":
     # send DEV MAC DSTMAC DST4 DST6 PORT SPEC...: frames in order; SPEC is
     # HOW,SRC,TAG: raw4 (an IPv4 raw socket), pkt4, pkt6, vlan4 (a packet
@@ -171,6 +186,21 @@ elif cmd == "send":
                        udp4(src, dst4, port, tag))
         elif how == "pkt6":
             send_frame(dev, l2 + b"\x86\xdd" + udp6(src, dst6, port, tag))
+        elif how in ("na", "hbhna"):
+            # An unsolicited NA (override) for TAG from SRC to all nodes;
+            # hbhna: behind an empty Hop-by-Hop header.
+            s6 = socket.inet_pton(socket.AF_INET6, src)
+            d6 = socket.inet_pton(socket.AF_INET6, "ff02::1")
+            na = struct.pack("!BBHI", 136, 0, 0, 0x20000000) + \
+                socket.inet_pton(socket.AF_INET6, tag) + b"\x02\x01" + mac(smac)
+            c = csum(s6 + d6 + struct.pack("!IxxxB", len(na), 58) + na)
+            na = na[:2] + struct.pack("!H", c) + na[4:]
+            hbh, nh = b"", 58
+            if how == "hbhna":
+                hbh, nh = b"\x3a\x00\x01\x04\x00\x00\x00\x00", 0
+            ip6 = struct.pack("!IHBB", 6 << 28, len(hbh) + len(na), nh, 255)
+            send_frame(dev, mac("33:33:00:00:00:01") + mac(smac) +
+                       b"\x86\xdd" + ip6 + s6 + d6 + hbh + na)
         elif how == "arp":
             arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + mac(smac) + \
                 socket.inet_aton(src) + b"\0" * 6 + socket.inet_aton(dst4)
@@ -181,6 +211,10 @@ PY=$TMPD/allow.py
 LOG=$TMPD/recv.log
 bg "$TMPD/recv.err" ip netns exec "$NS_OUT" python3 -S "$PY" recv "$LOG" "$PORT"
 wait_for 10 grep -q ready "$LOG" >/dev/null || ktap_bail "the receiver did not start"
+
+SNIFF=$TMPD/sniff.log
+bg "$TMPD/sniff.err" ip netns exec "$NS_OUT" python3 -S "$PY" sniff o0 "$SNIFF"
+wait_for 10 grep -q ready "$SNIFF" >/dev/null || ktap_bail "the sniffer did not start"
 
 # seen TAG: a datagram tagged TAG reached the outside (prints the log).
 seen() {
@@ -224,6 +258,27 @@ forged_then_marker() {
 forged_arp() {
 	send "arp,$1,-" "pkt4,$A4,$2-mark" || return 1
 	wait_for 5 seen "$2-mark"
+}
+
+# na_out HOW TARGET pass|drop: the container sends an NA (HOW na, or
+# hbhna: behind a Hop-by-Hop header) for TARGET from its own A6, then a
+# marker datagram; once the marker arrived, the outside's sniffer has the
+# NA (pass) or not (drop).
+na_out() {
+	local tag=$1-${2//:/_} kind=plain
+
+	[ "$1" = na ] || kind=hbh
+	send "$1,$A6,$2" "pkt6,$A6,$tag-mark" || return 1
+	wait_for 5 seen "$tag-mark" >/dev/null || { seen "$tag-mark"; return 1; }
+	if grep -qx "na $2 $kind" "$SNIFF"; then
+		[ "$3" = pass ] && return 0
+		echo "the NA for $2 reached the outside"
+		return 1
+	fi
+	[ "$3" = drop ] && return 0
+	echo "the NA for $2 did not reach the outside; sniffer:"
+	cat "$SNIFF"
+	return 1
 }
 
 # o0_neigh ADDR: the outside host has a neighbour entry for ADDR.
@@ -314,7 +369,7 @@ has_ll() {
 	ctr ip -6 -o addr show dev c0 scope link | grep -q ' fe80::'
 }
 
-ktap_plan 29
+ktap_plan 31
 
 # ------------------------------------------------ without a list (today)
 
@@ -378,6 +433,10 @@ check "the forged frames are counted (allow_drops +4)" \
 	stat_cmp allow_drops -ge $((before + 4))
 check "locked: a VLAN-tagged frame is dropped, counted in allow_proto_drops" \
 	eval "forged_then_marker vlan4 $A4 vlan drop && stat_cmp allow_proto_drops -ge 1"
+check "locked: an NA for its own $A6 gets out (the outside's sniffer sees it)" \
+	na_out na "$A6" pass
+check "locked: an NA for $F6 hidden behind a Hop-by-Hop header is dropped" \
+	na_out hbhna "$F6" drop
 
 # -------------------------------------------- changes from the container
 
