@@ -18,8 +18,10 @@
  *  - an IPv4 or IPv6 packet to the master's MAC for an address a running
  *    slave owns is handed to that slave, as received on it (an ARP reply
  *    of the host, answering a slave, is one too);
- *  - everything else, and every frame whose source address a slave owns
- *    (a slave's traffic leaving through the master), goes on to the wire.
+ *  - everything else, every frame whose source address a slave owns (a
+ *    slave's traffic leaving through the master) and every request from
+ *    the unspecified source (probes, duplicate address detection: a
+ *    slave's own for its tentative address, maybe) goes on to the wire.
  *
  * Slave to host. A slave's frame for an address of the master's namespace
  * enters the master's stack as if received on the master (skb->dev is the

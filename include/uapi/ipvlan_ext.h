@@ -120,7 +120,8 @@
  * off, as upstream): the master's own namespace and the slaves reach each
  * other directly through the driver, in modes l2, l3 and l3s, IPv4 and
  * IPv6, with no route or device added. The master namespace's ARP
- * requests and neighbour solicitations for a running slave's address are
+ * requests and neighbour solicitations for a running slave's address
+ * (not probes or duplicate address detection: unspecified source) are
  * answered by the driver with the master's MAC (the slaves share it); its
  * packets to the master's MAC for such an address are handed to the slave
  * instead of the wire. A slave's packets to the shared MAC for a local
