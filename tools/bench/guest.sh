@@ -13,11 +13,12 @@
 #          "unit":..,"better":"higher"|"lower", ...}
 # Lines starting with "#" are progress; tools/bench/report.py renders.
 #
-# Knobs (environment): BENCH_ROUNDS (ipvlan rounds, default 4),
-# BENCH_ALT_ROUNDS (2), BENCH_SCALE_ROUNDS (2), BENCH_T (seconds per
-# throughput run, 2), BENCH_SLAVES ("1 16 64 256 1024"), BENCH_ADDRS
-# ("1 16 256 1024 4096"), BENCH_CHURN (1000), BENCH_PARTS ("paths hooks host
-# scale alts"), BENCH_QUICK=1 (a tiny smoke run of everything).
+# Knobs (environment): BENCH_ROUNDS (ipvlan rounds, default 8: issue
+# #16 wants every ratio's range from at least 8), BENCH_ALT_ROUNDS (2),
+# BENCH_SCALE_ROUNDS (8), BENCH_T (seconds per throughput run, 2),
+# BENCH_TCP_T (seconds per TCP run, 4), BENCH_SLAVES ("1 16 64 256 1024"),
+# BENCH_ADDRS ("1 16 256 1024 4096"), BENCH_CHURN (500), BENCH_PARTS ("paths
+# hooks host scale alts"), BENCH_QUICK=1 (a tiny smoke run of everything).
 #
 # Addresses (only inside this guest's namespaces): 192.0.2.0/24 ipvlan,
 # 198.18.0.0/15 (RFC 2544 benchmarking range) for everything else.
@@ -25,16 +26,17 @@ set -u
 
 REPO=${IPVTAP_REPO:-$(cd "$(dirname "$0")/../.." && pwd)}
 MODS=${IPVTAP_MODULES:-}
-ROUNDS=${BENCH_ROUNDS:-4}
+ROUNDS=${BENCH_ROUNDS:-8}
 ALT_ROUNDS=${BENCH_ALT_ROUNDS:-2}
-SCALE_ROUNDS=${BENCH_SCALE_ROUNDS:-2}
+SCALE_ROUNDS=${BENCH_SCALE_ROUNDS:-8}
 T=${BENCH_T:-2}
+TCP_T=${BENCH_TCP_T:-4}
 SLAVES_LIST=${BENCH_SLAVES:-1 16 64 256 1024}
 ADDRS_LIST=${BENCH_ADDRS:-1 16 256 1024 4096}
-CHURN=${BENCH_CHURN:-1000}
+CHURN=${BENCH_CHURN:-500}
 PARTS=${BENCH_PARTS:-paths hooks host scale alts}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	ROUNDS=1 ALT_ROUNDS=1 SCALE_ROUNDS=1 T=1
+	ROUNDS=1 ALT_ROUNDS=1 SCALE_ROUNDS=1 T=1 TCP_T=1
 	SLAVES_LIST="1 16" ADDRS_LIST="1 64" CHURN=50
 fi
 PING_N=40	# echo requests per latency sample (10 ms apart)
@@ -129,7 +131,7 @@ iperf_server() {
 
 # tcp NS ADDR: Mbit/s received.
 m_tcp() {
-	ip netns exec "$1" iperf3 -c "$2" -t "$T" -f m 2>&1 | awk '
+	ip netns exec "$1" iperf3 -c "$2" -t "$TCP_T" -f m 2>&1 | awk '
 		/receiver/ { for (i = 1; i <= NF; i++) if ($i == "Mbits/sec") v = $(i - 1) }
 		END { print v }'
 }
@@ -214,7 +216,7 @@ topo_common() {
 # ipvlan family (master m0 in host, outside o0, slaves s1/s2 in b1/b2,
 # ipvtap ipvt0 in host); the slaves are made per implementation.
 topo_ipvlan() {
-	ns b1; ns b2
+	ns b1; ns b2; ns bx
 	veth host m0 out o0
 	ip -n out addr add 192.0.2.254/24 dev o0
 	iperf_server b1; iperf_server b2; iperf_server host
@@ -368,6 +370,53 @@ paths_ipvlan() {
 	emit tap_g2o "$impl" "$r" "" \
 		"$(m_tap host "$tap" 192.0.2.3 192.0.2.254 "$(mac_of out o0)" out o0)" \
 		pps higher
+	s2o_variants "$impl" "$r"
+}
+
+# v6 on|off: IPv6 on the devices of the slave -> outside path (s1, m0,
+# o0; no DAD wait: accept_dad 0), with 2001:db8::1 on s1 and 2001:db8::fe
+# on o0.
+v6() {
+	local v=1 ns dev
+
+	[ "$1" = on ] && v=0
+	for ns in b1:s1 host:m0 out:o0; do
+		dev=${ns#*:} ns=${ns%%:*}
+		ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$dev.accept_dad=0" \
+			"net.ipv6.conf.$dev.disable_ipv6=$v" ||
+			log "WARNING: IPv6 $1 on $ns/$dev"
+	done
+	if [ "$1" = on ]; then
+		ip -n b1 addr add 2001:db8::1/64 dev s1 nodad
+		ip -n out addr add 2001:db8::fe/64 dev o0 nodad
+		wait_ping b1 2001:db8::fe
+	fi
+}
+
+# Issue #16: slave -> outside TCP as a new user sets it up, in the same
+# round: IPv6 on (IPv4 and IPv6 TCP), and 16 slaves on the port.
+s2o_variants() {
+	local impl=$1 r=$2 i
+
+	v6 on
+	emit tcp_s2o_v6on "$impl" "$r" "" "$(m_tcp b1 192.0.2.254)" Mbit/s higher
+	emit tcp6_s2o "$impl" "$r" "" "$(m_tcp b1 2001:db8::fe)" Mbit/s higher
+	ip -n out addr del 2001:db8::fe/64 dev o0
+	v6 off
+	for ((i = 3; i <= 16; i++)); do
+		echo "link add link m0 name x$i type ipvlan mode l2"
+		echo "link set x$i netns bx"
+	done >"$WORK/x.batch"
+	ip -n host -batch "$WORK/x.batch" >/dev/null ||
+		log "WARNING: $impl: 16 slaves"
+	for ((i = 3; i <= 16; i++)); do
+		echo "addr add 192.0.2.$((100 + i))/24 dev x$i"
+		echo "link set x$i up"
+	done >"$WORK/x.batch"
+	ip -n bx -batch "$WORK/x.batch" >/dev/null
+	emit tcp_s2o_16 "$impl" "$r" "" "$(m_tcp b1 192.0.2.254)" Mbit/s higher
+	for ((i = 3; i <= 16; i++)); do echo "link del x$i"; done >"$WORK/x.batch"
+	ip -n bx -batch "$WORK/x.batch" >/dev/null
 }
 
 # hooks IMPL ROUND: what l3s's LOCAL_IN hooks cost traffic that is for
@@ -624,16 +673,21 @@ scale_arp() {
 # Receive lookup: K addresses on one slave l1 (sl) of m5; a unicast flood
 # from the outside (out, o5) to the first of them.
 scale_lookup() {
-	local impl=$1 r=$2 have=1 k i mac t0 add_s=0 dt
+	local impl=$1 r=$2 have=0 k i mac t0 add_s=0 dt
 
 	ip -n sh link add link m5 name l1 type ipvlan mode l2 || return
 	ip -n sh link set l1 netns sl
-	ip -n sl addr add 198.19.0.1/16 dev l1
 	ip -n sl link set l1 up
 	mac=$(mac_of sh m5)
+	# Every point adds what it counts: the first one the slave's
+	# primary address, 198.19.0.1/16 (the flood's target).
 	for k in $ADDRS_LIST; do
 		for ((i = have; i < k; i++)); do
-			echo "addr add 198.19.$((1 + i / 250)).$((1 + i % 250))/32 dev l1"
+			if [ "$i" -eq 0 ]; then
+				echo "addr add 198.19.0.1/16 dev l1"
+			else
+				echo "addr add 198.19.$((1 + i / 250)).$((1 + i % 250))/32 dev l1"
+			fi
 		done >"$WORK/addr.batch"
 		t0=$(now)
 		ip -n sl -batch "$WORK/addr.batch" >/dev/null ||
@@ -690,7 +744,7 @@ is_ours || die "the VM must boot with --impl ours"
 
 log "bench: rounds $ROUNDS (alternatives $ALT_ROUNDS, scaling $SCALE_ROUNDS), ${T}s runs, parts: $PARTS"
 log "bench: kernel $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ { print $2 / 1024 " MiB" }' /proc/meminfo)"
-echo "BENCH_META {\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"rounds\":$ROUNDS,\"alt_rounds\":$ALT_ROUNDS,\"scale_rounds\":$SCALE_ROUNDS,\"seconds_per_run\":$T,\"payload\":$PAYLOAD,\"ping_count\":$PING_N,\"churn\":$CHURN}"
+echo "BENCH_META {\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"rounds\":$ROUNDS,\"alt_rounds\":$ALT_ROUNDS,\"scale_rounds\":$SCALE_ROUNDS,\"seconds_per_run\":$T,\"tcp_seconds\":$TCP_T,\"payload\":$PAYLOAD,\"ping_count\":$PING_N,\"churn\":$CHURN}"
 
 # No IPv6 in the initial namespace either (see ns()).
 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1

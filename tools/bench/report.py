@@ -29,6 +29,10 @@ IMPLS = ["ours", "in-tree", "veth", "macvlan", "bridge", "fwd", "nat",
 SCENARIOS = {
     "tcp_s2s": ("TCP slave → slave", "Gbit/s", 1e-3),
     "tcp_s2o": ("TCP slave → outside", "Gbit/s", 1e-3),
+    "tcp_s2o_v6on": ("TCP slave → outside, IPv6 on", "Gbit/s", 1e-3),
+    "tcp6_s2o": ("TCP over IPv6 slave → outside", "Gbit/s", 1e-3),
+    "tcp_s2o_16": ("TCP slave → outside, 16 slaves on the port", "Gbit/s",
+                   1e-3),
     "tcp_o2s": ("TCP outside → slave", "Gbit/s", 1e-3),
     "udp_s2s": ("UDP 64 B slave → slave, received", "kpps", 1e-3),
     "udp_s2o": ("UDP 64 B slave → outside, received", "kpps", 1e-3),
@@ -290,7 +294,9 @@ def main():
               f"{meta.get('rounds', '?')} interleaved ours/in-tree rounds "
               f"(alternatives {meta.get('alt_rounds', '?')}, scaling "
               f"{meta.get('scale_rounds', '?')}), "
-              f"{meta.get('seconds_per_run', '?')} s per run.")
+              f"{meta.get('seconds_per_run', '?')} s per run "
+              f"({meta.get('tcp_seconds', meta.get('seconds_per_run', '?'))}"
+              f" s per TCP run).")
     hb, ha = host.get("host_before", {}), host.get("host_after", {})
     if hb:
         md.append(f"Host load before/after: {hb.get('loadavg')} / "

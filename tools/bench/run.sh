@@ -11,13 +11,14 @@
 #
 #   tools/bench/run.sh [options]
 #     --quick              tiny smoke run (1 round, 1 s runs, small scales)
-#     --rounds N           ours/in-tree rounds (default 4)
+#     --rounds N           ours/in-tree rounds (default 8)
 #     --alt-rounds N       rounds of the alternatives (default 2)
-#     --scale-rounds N     rounds of the scaling curves (default 2)
-#     --seconds S          length of each throughput run (default 2)
+#     --scale-rounds N     rounds of the scaling curves (default 8)
+#     --seconds S          length of each UDP/raw throughput run (default 2)
+#     --tcp-seconds S      length of each TCP run (default 4)
 #     --parts "..."        subset of: paths hooks scale alts (default all)
 #     --slaves "1 16 ..."  ARP fan-out points;  --addrs "1 16 ...": lookup
-#     --churn N            slaves created/deleted (default 1000)
+#     --churn N            slaves created/deleted (default 500)
 #     --mem MB, --timeout S, --kernel F, --modules-dir D, --ko-dir D
 #                                 passed to tools/vm/run
 #     --out DIR            result directory (default bench-results/<date>)
@@ -46,6 +47,7 @@ while [ $# -gt 0 ]; do
 	--alt-rounds) ENVS+=("BENCH_ALT_ROUNDS=${2:?}"); shift 2 ;;
 	--scale-rounds) ENVS+=("BENCH_SCALE_ROUNDS=${2:?}"); shift 2 ;;
 	--seconds) ENVS+=("BENCH_T=${2:?}"); shift 2 ;;
+	--tcp-seconds) ENVS+=("BENCH_TCP_T=${2:?}"); shift 2 ;;
 	--parts) ENVS+=("BENCH_PARTS=${2:?}"); shift 2 ;;
 	--slaves) ENVS+=("BENCH_SLAVES=${2:?}"); shift 2 ;;
 	--addrs) ENVS+=("BENCH_ADDRS=${2:?}"); shift 2 ;;
