@@ -589,6 +589,13 @@ int ipvl_allow_nl_set(struct sk_buff *skb, struct genl_info *info)
 			err = PTR_ERR(al);
 			goto out;
 		}
+	} else if (info->attrs[IPVLAN_ALLOW_A_PREFIX]) {
+		/* As FLUSH: a prefix here is a mistake, not to be ignored. */
+		NL_SET_ERR_MSG_ATTR(info->extack,
+				    info->attrs[IPVLAN_ALLOW_A_PREFIX],
+				    "this command takes no prefix");
+		err = -EINVAL;
+		goto out;
 	}
 	err = ipvl_addr_set_allow(slave, al, &bad, &bad_v6);
 	if (err) {

@@ -24,7 +24,8 @@
 #    settings (EPERM, counted in allow_refused);
 #  - changes from the master's namespace take effect live: a prefix
 #    added lets the forged source through, removed stops it, `off`
-#    brings back today's behaviour; refusals of bad prefixes;
+#    brings back today's behaviour; refusals of bad prefixes, and of an
+#    unlock request that carries one (a raw request: ipvlanctl sends none);
 #  - ipvtap: a guest (tools/tapguest) on a locked ipvtap reaches the
 #    outside from an allowed address, which is learned; one outside the
 #    list neither reaches it nor is learned.
@@ -369,7 +370,7 @@ has_ll() {
 	ctr ip -6 -o addr show dev c0 scope link | grep -q ' fe80::'
 }
 
-ktap_plan 31
+ktap_plan 32
 
 # ------------------------------------------------ without a list (today)
 
@@ -456,6 +457,11 @@ check "bad prefixes are refused with a message: host bits, length, family" \
 	eval "refused_with 'host bits' hallow add 192.0.2.1/24 && \
 		refused_with 'above 32' hallow add 10.0.0.0/33 && \
 		refused_with 'not in the allow-list' hallow del 198.51.100.0/24 && \
+		allow_is host 'locked $A4/32 $A6/128'"
+# ipvlanctl sends no prefix with "off": a raw request does.
+check "unlock with a prefix is refused with a message, the list kept" \
+	eval "refused_with 'takes no prefix' nsenter -t $CPID -n -- \
+			python3 $IPVTAP_REPO/tools/testing/ipvl_nl.py allow --cmd 6 --dev c0 $A4/32 && \
 		allow_is host 'locked $A4/32 $A6/128'"
 check "live: the host adds $F4/32, the forged source now gets out" \
 	eval "hallow add $F4/32 && forged_then_marker raw4 $F4 live_add pass"

@@ -17,6 +17,11 @@ does not exist), sends IFLA_MASTER, and prints the errno for every refusal
   ipvl_nl.py addrops [--undo] {add|del}:NETNS:DEV:ADDR/PLEN...
   ipvl_nl.py serve       newlink/setlink argument lines on stdin, each
                          answered by its output and "exit <status>"
+  ipvl_nl.py allow --cmd N --dev DEV [ADDR/PLEN...]
+                     one raw request of the generic netlink family
+                     "ipvlan" (IPVLAN_CMD_ALLOW_*, include/uapi/
+                     ipvlan_ext.h), with IPVLAN_ALLOW_A_PREFIX attributes
+                     whatever the command (ipvlanctl refuses such input)
 
 newlink: RTM_NEWLINK with NLM_F_CREATE|NLM_F_EXCL (no --link: no
 IFLA_LINK at all). setlink: RTM_NEWLINK on the existing DEV without
@@ -198,6 +203,70 @@ class Rtnl:
                     err = -struct.unpack_from("=i", payload, 0)[0]
                     return err, extack_msg(payload, f)
                 off += align4(mlen)
+
+
+GENL_ID_CTRL = 0x10
+CTRL_CMD_GETFAMILY = 3
+CTRL_ATTR_FAMILY_ID = 1
+CTRL_ATTR_FAMILY_NAME = 2
+IPVLAN_ALLOW_A_IFINDEX = 1
+IPVLAN_ALLOW_A_PREFIX = 4
+
+
+def genl_family(sk, name):
+    """The id of generic netlink family NAME, or None."""
+    body = struct.pack("=BBH", CTRL_CMD_GETFAMILY, 1, 0)
+    body += attr(CTRL_ATTR_FAMILY_NAME, name.encode() + b"\0")
+    sk.send(struct.pack("=IHHII", 16 + len(body), GENL_ID_CTRL,
+                        NLM_F_REQUEST, 1, 0) + body)
+    buf = sk.recv(65536)
+    mlen, t = struct.unpack_from("=IH", buf, 0)
+    if t == NLMSG_ERROR:
+        return None
+    off = 20
+    while off + 4 <= mlen:
+        alen, atype = struct.unpack_from("=HH", buf, off)
+        if alen < 4:
+            break
+        if atype == CTRL_ATTR_FAMILY_ID:
+            return struct.unpack_from("=H", buf, off + 4)[0]
+        off += align4(alen)
+    return None
+
+
+def allow_request(args):
+    sk = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 16)
+    sk.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
+    fam = genl_family(sk, "ipvlan")
+    if fam is None:
+        print("local error: no generic netlink family ipvlan")
+        return 2
+    body = struct.pack("=BBH", args.gcmd, 1, 0)
+    body += attr(IPVLAN_ALLOW_A_IFINDEX, u32(ifindex(args.dev)))
+    for pfx in args.prefixes:
+        ip, plen = pfx.split("/")
+        af = socket.AF_INET6 if ":" in ip else socket.AF_INET
+        raw = socket.inet_pton(af, ip).ljust(16, b"\0")
+        body += attr(IPVLAN_ALLOW_A_PREFIX,
+                     struct.pack("=BBxx", af, int(plen)) + raw)
+    sk.send(struct.pack("=IHHII", 16 + len(body), fam,
+                        NLM_F_REQUEST | NLM_F_ACK, 2, 0) + body)
+    while True:
+        buf = sk.recv(65536)
+        mlen, t, f, seq, _ = struct.unpack_from("=IHHII", buf, 0)
+        if t == NLMSG_ERROR and seq == 2:
+            payload = buf[16:mlen]
+            err = -struct.unpack_from("=i", payload, 0)[0]
+            msg = extack_msg(payload, f)
+            break
+    sk.close()
+    if err == 0:
+        print("ok")
+    else:
+        print("error: %s (%d): %s" % (ename(err), err, os.strerror(err)))
+    if msg:
+        print("extack: %s" % msg)
+    return 0 if err == 0 else 1
 
 
 def addr_msg(index, addr):
@@ -453,6 +522,10 @@ def parser():
     o.add_argument("--undo", action="store_true")
     o.add_argument("ops", nargs="+")
     sub.add_parser("serve")
+    w = sub.add_parser("allow")
+    w.add_argument("--cmd", dest="gcmd", type=num, required=True)
+    w.add_argument("--dev", required=True)
+    w.add_argument("prefixes", nargs="*")
     return p
 
 
@@ -502,6 +575,8 @@ def main():
         return serve(p)
     if args.cmd == "addrops":
         return addrops(args)
+    if args.cmd == "allow":
+        return allow_request(args)
     try:
         return link_request(p, args)
     except OSError as e:
