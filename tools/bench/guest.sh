@@ -427,7 +427,7 @@ s2o_variants() {
 hooks_ipvlan() {
 	local impl=$1 r=$2
 
-	ip -n host link show dev s1 >/dev/null 2>&1 || ipvlan_slaves ||
+	ip -n b1 link show dev s1 >/dev/null 2>&1 || ipvlan_slaves ||
 		log "WARNING: $impl topology broken"
 	ip -n host addr add 198.51.100.1/24 dev m0
 	ip -n out addr add 198.51.100.254/24 dev o0
@@ -453,7 +453,7 @@ hooks_ipvlan() {
 host_ipvlan() {
 	local r=$1 which order
 
-	ip -n host link show dev s1 >/dev/null 2>&1 || ipvlan_slaves ||
+	ip -n b1 link show dev s1 >/dev/null 2>&1 || ipvlan_slaves ||
 		log "WARNING: ours topology broken"
 	ip -n host addr add 203.0.113.100/24 dev m0
 	ip -n b1 addr add 203.0.113.1/24 dev s1
