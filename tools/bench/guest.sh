@@ -14,8 +14,11 @@
 # Lines starting with "#" are progress; tools/bench/report.py renders.
 #
 # Knobs (environment): BENCH_ROUNDS (ipvlan rounds, default 8: issue
-# #16 wants every ratio's range from at least 8), BENCH_ALT_ROUNDS (2),
-# BENCH_SCALE_ROUNDS (8), BENCH_T (seconds per throughput run, 2),
+# #16 wants every ratio's range from at least 8), BENCH_ALT_ROUNDS (2:
+# also the rounds of part hooks), BENCH_HOST_ROUNDS (4), BENCH_SCALE_ROUNDS
+# (2: the whole curves; the other rounds measure only their first points,
+# broadcast to 1 slave and the first two address counts, and churn none),
+# BENCH_T (seconds per throughput run, 2),
 # BENCH_TCP_T (seconds per TCP run, 4), BENCH_SLAVES ("1 16 64 256 1024"),
 # BENCH_ADDRS ("1 16 256 1024 4096"), BENCH_CHURN (500), BENCH_PARTS ("paths
 # hooks host scale alts"), BENCH_QUICK=1 (a tiny smoke run of everything).
@@ -28,7 +31,8 @@ REPO=${IPVTAP_REPO:-$(cd "$(dirname "$0")/../.." && pwd)}
 MODS=${IPVTAP_MODULES:-}
 ROUNDS=${BENCH_ROUNDS:-8}
 ALT_ROUNDS=${BENCH_ALT_ROUNDS:-2}
-SCALE_ROUNDS=${BENCH_SCALE_ROUNDS:-8}
+SCALE_ROUNDS=${BENCH_SCALE_ROUNDS:-2}
+HOST_ROUNDS=${BENCH_HOST_ROUNDS:-4}
 T=${BENCH_T:-2}
 TCP_T=${BENCH_TCP_T:-4}
 SLAVES_LIST=${BENCH_SLAVES:-1 16 64 256 1024}
@@ -36,7 +40,7 @@ ADDRS_LIST=${BENCH_ADDRS:-1 16 256 1024 4096}
 CHURN=${BENCH_CHURN:-500}
 PARTS=${BENCH_PARTS:-paths hooks host scale alts}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
-	ROUNDS=1 ALT_ROUNDS=1 SCALE_ROUNDS=1 T=1 TCP_T=1
+	ROUNDS=1 ALT_ROUNDS=1 SCALE_ROUNDS=1 HOST_ROUNDS=1 T=1 TCP_T=1
 	SLAVES_LIST="1 16" ADDRS_LIST="1 64" CHURN=50
 fi
 PING_N=40	# echo requests per latency sample (10 ms apart)
@@ -622,7 +626,7 @@ answered() {
 #    slaves per slave per second during the flood (the fan-out). Ours runs
 #    it with the filter off: on, no slave gets such a request.
 scale_arp() {
-	local impl=$1 r=$2 have=0 n i out secs sent b a res
+	local impl=$1 r=$2 list=$3 have=0 n i out secs sent b a res
 
 	ip netns exec sh sysctl -qw net.ipv4.conf.all.arp_ignore=1 \
 		net.ipv4.conf.default.arp_ignore=1
@@ -631,7 +635,7 @@ scale_arp() {
 	sysctl -qw net.ipv4.neigh.default.gc_thresh1=4096 \
 		net.ipv4.neigh.default.gc_thresh2=8192 \
 		net.ipv4.neigh.default.gc_thresh3=16384
-	for n in $SLAVES_LIST; do
+	for n in $list; do
 		for ((i = have + 1; i <= n; i++)); do
 			echo "link add link m4 name a$i type ipvlan mode l2"
 			echo "addr add 198.18.$((16 + i / 256)).$((i % 256))/16 dev a$i"
@@ -673,7 +677,7 @@ scale_arp() {
 # Receive lookup: K addresses on one slave l1 (sl) of m5; a unicast flood
 # from the outside (out, o5) to the first of them.
 scale_lookup() {
-	local impl=$1 r=$2 have=0 k i mac t0 add_s=0 dt
+	local impl=$1 r=$2 list=$3 have=0 k i mac t0 add_s=0 dt
 
 	ip -n sh link add link m5 name l1 type ipvlan mode l2 || return
 	ip -n sh link set l1 netns sl
@@ -681,7 +685,7 @@ scale_lookup() {
 	mac=$(mac_of sh m5)
 	# Every point adds what it counts: the first one the slave's
 	# primary address, 198.19.0.1/16 (the flood's target).
-	for k in $ADDRS_LIST; do
+	for k in $list; do
 		for ((i = have; i < k; i++)); do
 			if [ "$i" -eq 0 ]; then
 				echo "addr add 198.19.0.1/16 dev l1"
@@ -742,9 +746,9 @@ for c in iperf3 ping nft "$FLOOD" "$TG"; do
 done
 is_ours || die "the VM must boot with --impl ours"
 
-log "bench: rounds $ROUNDS (alternatives $ALT_ROUNDS, scaling $SCALE_ROUNDS), ${T}s runs, parts: $PARTS"
+log "bench: rounds $ROUNDS (alternatives and hooks $ALT_ROUNDS, host path $HOST_ROUNDS, whole scaling curves $SCALE_ROUNDS), ${T}s runs, ${TCP_T}s TCP runs, parts: $PARTS"
 log "bench: kernel $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ { print $2 / 1024 " MiB" }' /proc/meminfo)"
-echo "BENCH_META {\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"rounds\":$ROUNDS,\"alt_rounds\":$ALT_ROUNDS,\"scale_rounds\":$SCALE_ROUNDS,\"seconds_per_run\":$T,\"tcp_seconds\":$TCP_T,\"payload\":$PAYLOAD,\"ping_count\":$PING_N,\"churn\":$CHURN}"
+echo "BENCH_META {\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"rounds\":$ROUNDS,\"alt_rounds\":$ALT_ROUNDS,\"scale_rounds\":$SCALE_ROUNDS,\"host_rounds\":$HOST_ROUNDS,\"seconds_per_run\":$T,\"tcp_seconds\":$TCP_T,\"payload\":$PAYLOAD,\"ping_count\":$PING_N,\"churn\":$CHURN}"
 
 # No IPv6 in the initial namespace either (see ns()).
 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
@@ -771,12 +775,19 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		log "round $r/$ROUNDS: $impl"
 		impl_load "$impl" || die "cannot load $impl ipvlan"
 		has paths && paths_ipvlan "$impl" "$r"
-		has hooks && hooks_ipvlan "$impl" "$r"
-		[ "$impl" != ours ] || ! has host || host_ipvlan "$r"
+		if has hooks && [ "$r" -le "$ALT_ROUNDS" ]; then
+			hooks_ipvlan "$impl" "$r"
+		fi
+		if [ "$impl" = ours ] && has host && [ "$r" -le "$HOST_ROUNDS" ]; then
+			host_ipvlan "$r"
+		fi
 		if has scale && [ "$r" -le "$SCALE_ROUNDS" ]; then
-			scale_arp "$impl" "$r"
-			scale_lookup "$impl" "$r"
+			scale_arp "$impl" "$r" "$SLAVES_LIST"
+			scale_lookup "$impl" "$r" "$ADDRS_LIST"
 			scale_churn "$impl" "$r"
+		elif has scale; then
+			scale_arp "$impl" "$r" "${SLAVES_LIST%% *}"
+			scale_lookup "$impl" "$r" "$(echo "$ADDRS_LIST" | cut -d' ' -f1-2)"
 		fi
 		impl_unload
 	done

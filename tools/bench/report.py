@@ -292,8 +292,10 @@ def main():
               f", guest kernel {meta.get('kernel', '?')} under QEMU TCG, "
               f"{meta.get('cpus', '?')} vCPUs; "
               f"{meta.get('rounds', '?')} interleaved ours/in-tree rounds "
-              f"(alternatives {meta.get('alt_rounds', '?')}, scaling "
-              f"{meta.get('scale_rounds', '?')}), "
+              f"(alternatives and hooks {meta.get('alt_rounds', '?')}, "
+              f"host path {meta.get('host_rounds', '?')}, whole scaling "
+              f"curves {meta.get('scale_rounds', '?')}, their first points "
+              f"every round), "
               f"{meta.get('seconds_per_run', '?')} s per run "
               f"({meta.get('tcp_seconds', meta.get('seconds_per_run', '?'))}"
               f" s per TCP run).")

@@ -12,8 +12,11 @@
 #   tools/bench/run.sh [options]
 #     --quick              tiny smoke run (1 round, 1 s runs, small scales)
 #     --rounds N           ours/in-tree rounds (default 8)
-#     --alt-rounds N       rounds of the alternatives (default 2)
-#     --scale-rounds N     rounds of the scaling curves (default 8)
+#     --alt-rounds N       rounds of the alternatives and of part hooks (default 2)
+#     --host-rounds N      rounds of part host (default 4)
+#     --scale-rounds N     rounds of the whole scaling curves (default 2;
+#                          the other rounds measure their first points:
+#                          broadcast ARP to 1 slave, 1 and 16 addresses)
 #     --seconds S          length of each UDP/raw throughput run (default 2)
 #     --tcp-seconds S      length of each TCP run (default 4)
 #     --parts "..."        subset of: paths hooks scale alts (default all)
@@ -37,7 +40,7 @@ die() { echo "$PROG: $*" >&2; exit 1; }
 ENVS=()
 VM_ARGS=()
 MEM=2048
-TIMEOUT=2400
+TIMEOUT=3600
 OUT=
 REPORT_ONLY=
 while [ $# -gt 0 ]; do
@@ -46,6 +49,7 @@ while [ $# -gt 0 ]; do
 	--rounds) ENVS+=("BENCH_ROUNDS=${2:?}"); shift 2 ;;
 	--alt-rounds) ENVS+=("BENCH_ALT_ROUNDS=${2:?}"); shift 2 ;;
 	--scale-rounds) ENVS+=("BENCH_SCALE_ROUNDS=${2:?}"); shift 2 ;;
+	--host-rounds) ENVS+=("BENCH_HOST_ROUNDS=${2:?}"); shift 2 ;;
 	--seconds) ENVS+=("BENCH_T=${2:?}"); shift 2 ;;
 	--tcp-seconds) ENVS+=("BENCH_TCP_T=${2:?}"); shift 2 ;;
 	--parts) ENVS+=("BENCH_PARTS=${2:?}"); shift 2 ;;
