@@ -39,6 +39,10 @@ SCENARIOS = {
     "rx_o2s": ("raw 64 B flood outside → slave, received", "kpps", 1e-3),
     "tap_g2o": ("tap guest → outside, 64 B UDP (macvtap in macvlan)",
                 "kpps", 1e-3),
+    "vm_tcp_g2o": ("TCP nested QEMU guest (vhost-net, tap) → outside "
+                   "(macvtap in macvlan)", "Mbit/s", 1),
+    "vm_tcp_o2g": ("TCP outside → nested QEMU guest (vhost-net, tap) "
+                   "(macvtap in macvlan)", "Mbit/s", 1),
     "tcp_o2m": ("TCP outside → master's namespace (l2 port)", "Gbit/s",
                 1e-3),
     "udp_o2m": ("UDP 64 B outside → master's namespace (l2 port)", "kpps",
