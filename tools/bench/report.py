@@ -295,6 +295,12 @@ def main():
               f"(alternatives {meta.get('alt_rounds', '?')}, scaling "
               f"{meta.get('scale_rounds', '?')}), "
               f"{meta.get('seconds_per_run', '?')} s per run.")
+    if any(r["scenario"].startswith("vm_") for r in rows):
+        md.append(f"vhost part: one nested guest boot per implementation "
+                  f"(ours, in-tree, macvtap, in that order: no A B B A), "
+                  f"{meta.get('vhost_runs', '?')} iperf3 runs of "
+                  f"{meta.get('vhost_seconds', '?')} s each way per boot; "
+                  f"its ratio pairs run N of each boot.")
     hb, ha = host.get("host_before", {}), host.get("host_after", {})
     if hb:
         md.append(f"Host load before/after: {hb.get('loadavg')} / "
