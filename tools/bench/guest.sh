@@ -20,6 +20,7 @@
 # ("1 16 256 1024 4096"), BENCH_CHURN (1000), BENCH_PARTS ("paths hooks host
 # scale alts vhost"), BENCH_VHOST_RUNS (measurements each way per nested
 # boot, 2), BENCH_VHOST_T (seconds each, 5), BENCH_VHOST_BOOT_WAIT (600),
+# BENCH_VHOST_ORDER (the boots' order, "ours in-tree macvlan"),
 # BENCH_QUICK=1 (a tiny smoke run of everything).
 #
 # Addresses (only inside this guest's namespaces): 192.0.2.0/24 ipvlan,
@@ -39,6 +40,7 @@ PARTS=${BENCH_PARTS:-paths hooks host scale alts vhost}
 VHOST_RUNS=${BENCH_VHOST_RUNS:-2}
 VHOST_T=${BENCH_VHOST_T:-5}
 VHOST_BOOT_WAIT=${BENCH_VHOST_BOOT_WAIT:-600}
+VHOST_ORDER=${BENCH_VHOST_ORDER:-ours in-tree macvlan}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	ROUNDS=1 ALT_ROUNDS=1 SCALE_ROUNDS=1 T=1
 	SLAVES_LIST="1 16" ADDRS_LIST="1 64" CHURN=50
@@ -692,8 +694,9 @@ topo_scale() {
 # device on master m7 (netns vh), TCP with iperf3 between the outside
 # (out, o7, 198.18.7.254) and an iperf3 server in the guest (198.18.7.1):
 # vm_tcp_g2o (iperf3 -R: the guest sends) and vm_tcp_o2g, Mbit/s received.
-# One boot per implementation, in the order ours, in-tree, macvtap (a
-# boot costs 1-2 minutes, so no A B B A order); each boot measures both
+# One boot per implementation, by default in the order ours, in-tree,
+# macvtap (VHOST_ORDER; a boot costs 1-2 minutes, so no A B B A order:
+# run again with the order reversed to see its effect); each boot measures both
 # directions VHOST_RUNS times, after a 1 s warm-up each way (discarded),
 # and run N of each boot is "round" N of the rows.
 #  ours:    ipvtap, learning on, no address on the host side: the driver
@@ -772,21 +775,33 @@ vhost_used() {
 	grep -qx "vhost-$1" /proc/"$1"/task/*/comm 2>/dev/null
 }
 
-# m_tcp_vm [-R]: Mbit/s received between the outside and the guest. The
-# guest's server runs one test at a time and, under nested TCG, may not
-# have finished the last one ("the server is busy"): up to 3 tries.
+# m_tcp_vm [-R]: "Mbit/s received<TAB>retransmissions" between the outside
+# and the guest (the sender's TCP retransmissions, as iperf3 reports
+# them). The guest's server runs one test at a time and, under nested
+# TCG, may not have finished the last one ("the server is busy"): up to 3
+# tries.
 m_tcp_vm() {
 	local try out v
 
 	for try in 1 2 3; do
 		out=$(ip netns exec out iperf3 -c "$VHOST_GUEST" -t "$VHOST_T" -f m "$@" 2>&1)
-		v=$(awk '/receiver/ { for (i = 1; i <= NF; i++) if ($i == "Mbits/sec") v = $(i - 1) }
-			END { print v }' <<<"$out")
+		v=$(awk '
+			/receiver/ { for (i = 1; i <= NF; i++) if ($i == "Mbits/sec") v = $(i - 1) }
+			/sender/ && $(NF - 1) ~ /^[0-9]+$/ { retr = $(NF - 1) }
+			END { if (v != "") printf "%s\t%s\n", v, retr == "" ? "null" : retr }' <<<"$out")
 		[ -z "$v" ] || break
 		echo "# iperf3 $* to the nested guest, try $try: $(tail -n1 <<<"$out")" >&2
 		sleep 2
 	done
 	echo "$v"
+}
+
+# vm_emit SCENARIO IMPL ROUND "VALUE<TAB>RETR" EXTRA
+vm_emit() {
+	local v=${4%%$'\t'*} retr=null
+
+	[[ $4 != *$'\t'* ]] || retr=${4#*$'\t'}
+	emit "$1" "$2" "$3" "" "$v" Mbit/s higher "$5,\"retr\":$retr"
 }
 
 # vhost_one IMPL: one boot on IMPL's tap device, VHOST_RUNS measurements.
@@ -828,9 +843,10 @@ vhost_one() {
 		ip netns exec out iperf3 -c "$VHOST_GUEST" -t 1 -R >/dev/null 2>&1
 		extra="\"boot_s\":$((SECONDS - t0)),\"seconds\":$VHOST_T"
 		for ((r = 1; r <= VHOST_RUNS; r++)); do
-			emit vm_tcp_g2o "$impl" "$r" "" "$(m_tcp_vm -R)" Mbit/s higher "$extra"
-			emit vm_tcp_o2g "$impl" "$r" "" "$(m_tcp_vm)" Mbit/s higher "$extra"
+			vm_emit vm_tcp_g2o "$impl" "$r" "$(m_tcp_vm -R)" "$extra"
+			vm_emit vm_tcp_o2g "$impl" "$r" "$(m_tcp_vm)" "$extra"
 		done
+		log "vhost: $impl: $(ip -n vh -s link show dev vt7 | tr -s ' \n' ' ')"
 	else
 		log "WARNING: vhost: $impl guest not ready (or vhost-net not in use) after $((SECONDS - t0)) s; QEMU and console:"
 		sed 's/^/#   /' "$WORK/vm-$impl.qemu"
@@ -850,12 +866,15 @@ vhost_part() {
 		log "SKIP vhost: $VHOST_WHY"
 		return
 	fi
-	for impl in ours in-tree; do
+	for impl in $VHOST_ORDER; do
+		if [ "$impl" = macvlan ]; then
+			vhost_one macvlan
+			continue
+		fi
 		impl_load "$impl" || die "cannot load $impl ipvlan"
 		vhost_one "$impl"
 		impl_unload
 	done
-	vhost_one macvlan
 }
 
 # ----------------------------------------------------------------- main
@@ -875,7 +894,7 @@ is_ours || die "the VM must boot with --impl ours"
 has paths || has hooks || has host || has scale || has alts || ROUNDS=0
 log "bench: rounds $ROUNDS (alternatives $ALT_ROUNDS, scaling $SCALE_ROUNDS), ${T}s runs, parts: $PARTS"
 log "bench: kernel $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ { print $2 / 1024 " MiB" }' /proc/meminfo)"
-echo "BENCH_META {\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"rounds\":$ROUNDS,\"alt_rounds\":$ALT_ROUNDS,\"scale_rounds\":$SCALE_ROUNDS,\"seconds_per_run\":$T,\"payload\":$PAYLOAD,\"ping_count\":$PING_N,\"churn\":$CHURN,\"vhost_runs\":$VHOST_RUNS,\"vhost_seconds\":$VHOST_T}"
+echo "BENCH_META {\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"rounds\":$ROUNDS,\"alt_rounds\":$ALT_ROUNDS,\"scale_rounds\":$SCALE_ROUNDS,\"seconds_per_run\":$T,\"payload\":$PAYLOAD,\"ping_count\":$PING_N,\"churn\":$CHURN,\"vhost_runs\":$VHOST_RUNS,\"vhost_seconds\":$VHOST_T,\"vhost_order\":\"$VHOST_ORDER\"}"
 
 # No IPv6 in the initial namespace either (see ns()).
 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1

@@ -296,8 +296,9 @@ def main():
               f"{meta.get('scale_rounds', '?')}), "
               f"{meta.get('seconds_per_run', '?')} s per run.")
     if any(r["scenario"].startswith("vm_") for r in rows):
+        order = meta.get("vhost_order", "ours in-tree macvlan")
         md.append(f"vhost part: one nested guest boot per implementation "
-                  f"(ours, in-tree, macvtap, in that order: no A B B A), "
+                  f"(in the order {order}: no A B B A), "
                   f"{meta.get('vhost_runs', '?')} iperf3 runs of "
                   f"{meta.get('vhost_seconds', '?')} s each way per boot; "
                   f"its ratio pairs run N of each boot.")

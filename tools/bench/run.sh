@@ -22,6 +22,8 @@
 #     --vhost-runs N       vhost part: measurements each way per nested
 #                          guest boot (default 2)
 #     --vhost-seconds S    vhost part: length of each iperf3 run (default 5)
+#     --vhost-order "..."  vhost part: order of the boots (default
+#                          "ours in-tree macvlan")
 #     --slaves "1 16 ..."  ARP fan-out points;  --addrs "1 16 ...": lookup
 #     --churn N            slaves created/deleted (default 1000)
 #     --mem MB, --timeout S, --kernel F, --modules-dir D, --ko-dir D
@@ -55,6 +57,7 @@ while [ $# -gt 0 ]; do
 	--parts) ENVS+=("BENCH_PARTS=${2:?}"); shift 2 ;;
 	--vhost-runs) ENVS+=("BENCH_VHOST_RUNS=${2:?}"); shift 2 ;;
 	--vhost-seconds) ENVS+=("BENCH_VHOST_T=${2:?}"); shift 2 ;;
+	--vhost-order) ENVS+=("BENCH_VHOST_ORDER=${2:?}"); shift 2 ;;
 	--slaves) ENVS+=("BENCH_SLAVES=${2:?}"); shift 2 ;;
 	--addrs) ENVS+=("BENCH_ADDRS=${2:?}"); shift 2 ;;
 	--churn) ENVS+=("BENCH_CHURN=${2:?}"); shift 2 ;;
