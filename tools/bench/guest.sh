@@ -806,7 +806,7 @@ vm_emit() {
 
 # vhost_one IMPL: one boot on IMPL's tap device, VHOST_RUNS measurements.
 vhost_one() {
-	local impl=$1 mac node t0 i r ready=0 extra
+	local impl=$1 mac node t0 i r ready=0 extra boot_s
 
 	if [ "$impl" = macvlan ]; then
 		ip -n vh link add link m7 name vt7 type macvtap mode bridge ||
@@ -835,26 +835,28 @@ vhost_one() {
 	if [ "$ready" -eq 1 ] && vhost_used "$VM_PID" &&
 	   grep -q 'GUEST: ping4 ok' "$VM_CON" &&
 	   grep -q 'GUEST: iperf3 server ok' "$VM_CON"; then
-		log "vhost: $impl guest ready in $((SECONDS - t0)) s, vhost-net in use," \
+		boot_s=$((SECONDS - t0))
+		log "vhost: $impl guest ready in $boot_s s, vhost-net in use," \
 			"outside sees $VHOST_GUEST at $(ip -n out neigh show "$VHOST_GUEST" dev o7 | awk '{ print $3 }') (guest $mac)"
 		[ "$impl" != ours ] ||
 			log "vhost: $(ip netns exec vh "$CTL" addrs vt7 2>&1 | grep -F "$VHOST_GUEST" | tr -s ' ')"
 		ip netns exec out iperf3 -c "$VHOST_GUEST" -t 1 >/dev/null 2>&1
 		ip netns exec out iperf3 -c "$VHOST_GUEST" -t 1 -R >/dev/null 2>&1
-		extra="\"boot_s\":$((SECONDS - t0)),\"seconds\":$VHOST_T"
+		extra="\"boot_s\":$boot_s,\"seconds\":$VHOST_T"
 		for ((r = 1; r <= VHOST_RUNS; r++)); do
 			vm_emit vm_tcp_g2o "$impl" "$r" "$(m_tcp_vm -R)" "$extra"
 			vm_emit vm_tcp_o2g "$impl" "$r" "$(m_tcp_vm)" "$extra"
 		done
 		log "vhost: $impl: $(ip -n vh -s link show dev vt7 | tr -s ' \n' ' ')"
 	else
-		log "WARNING: vhost: $impl guest not ready (or vhost-net not in use) after $((SECONDS - t0)) s; QEMU and console:"
+		log "WARNING: vhost: $impl guest not ready (or vhost-net not in use) after $((SECONDS - t0)) s; QEMU says (its console: VHOST_CONSOLE lines in guest-output.txt):"
 		sed 's/^/#   /' "$WORK/vm-$impl.qemu"
-		tr -d '\r' <"$VM_CON" | grep GUEST | sed 's/^/#   /'
 	fi
 	kill "$VM_PID" 2>/dev/null
 	wait "$VM_PID" 2>/dev/null
 	VM_PID=
+	# The nested guest's own lines, kept in guest-output.txt.
+	tr -d '\r' <"$VM_CON" | grep '^GUEST' | sed "s/^/VHOST_CONSOLE $impl: /"
 	ip -n vh link del vt7
 }
 
