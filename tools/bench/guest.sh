@@ -6,7 +6,8 @@
 # against the in-tree ones by swapping the modules in interleaved rounds
 # (ours, in-tree, in-tree, ours, ...), then the alternatives (macvlan/
 # macvtap in bridge mode, veth + Linux bridge, veth + forwarding, veth +
-# forwarding + NAT, loopback) on the same kernel.
+# forwarding + NAT, loopback) on the same kernel; last, the vhost part: a
+# nested QEMU guest on vhost-net behind ours, in-tree ipvtap and macvtap.
 #
 # Every result is one line on stdout:
 #   BENCH {"scenario":..,"impl":..,"round":N,"x":N|null,"value":V,
@@ -21,7 +22,10 @@
 # BENCH_T (seconds per throughput run, 2),
 # BENCH_TCP_T (seconds per TCP run, 4), BENCH_SLAVES ("1 16 64 256 1024"),
 # BENCH_ADDRS ("1 16 256 1024 4096"), BENCH_CHURN (500), BENCH_PARTS ("paths
-# hooks host scale alts"), BENCH_QUICK=1 (a tiny smoke run of everything).
+# hooks host scale alts vhost"), BENCH_VHOST_RUNS (measurements each way per
+# nested boot, 2), BENCH_VHOST_T (seconds each, 5), BENCH_VHOST_BOOT_WAIT
+# (600), BENCH_VHOST_ORDER (the boots' order, "ours in-tree macvlan"),
+# BENCH_QUICK=1 (a tiny smoke run of everything).
 #
 # Addresses (only inside this guest's namespaces): 192.0.2.0/24 ipvlan,
 # 198.18.0.0/15 (RFC 2544 benchmarking range) for everything else.
@@ -38,10 +42,15 @@ TCP_T=${BENCH_TCP_T:-4}
 SLAVES_LIST=${BENCH_SLAVES:-1 16 64 256 1024}
 ADDRS_LIST=${BENCH_ADDRS:-1 16 256 1024 4096}
 CHURN=${BENCH_CHURN:-500}
-PARTS=${BENCH_PARTS:-paths hooks host scale alts}
+PARTS=${BENCH_PARTS:-paths hooks host scale alts vhost}
+VHOST_RUNS=${BENCH_VHOST_RUNS:-2}
+VHOST_T=${BENCH_VHOST_T:-5}
+VHOST_BOOT_WAIT=${BENCH_VHOST_BOOT_WAIT:-600}
+VHOST_ORDER=${BENCH_VHOST_ORDER:-ours in-tree macvlan}
 if [ "${BENCH_QUICK:-0}" = 1 ]; then
 	ROUNDS=1 ALT_ROUNDS=1 SCALE_ROUNDS=1 HOST_ROUNDS=1 T=1 TCP_T=1
 	SLAVES_LIST="1 16" ADDRS_LIST="1 64" CHURN=50
+	VHOST_RUNS=1 VHOST_T=2
 fi
 PING_N=40	# echo requests per latency sample (10 ms apart)
 PAYLOAD=64	# "small packet" UDP payload, bytes
@@ -63,10 +72,13 @@ cleanup() {
 	for p in "${IPERF_PIDS[@]}"; do
 		[ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null
 	done
+	[ -z "${VM_PID:-}" ] || kill "$VM_PID" 2>/dev/null
 	for ns in "${ALL_NS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
-	rm -rf "$WORK"
+	# The vhost part's bind mount of / (only mounted while it prepares).
+	umount "$WORK/hostroot" 2>/dev/null
+	rm -rf --one-file-system "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -733,6 +745,198 @@ topo_scale() {
 	veth sc m6 sc o6
 }
 
+# ---------------------------------------------------------------- vhost
+
+# The path users run: a nested QEMU guest (TCG inside this TCG guest),
+# virtio-net with vhost=on (/dev/vhost-net), on the /dev/tapN of a tap
+# device on master m7 (netns vh), TCP with iperf3 between the outside
+# (out, o7, 198.18.7.254) and an iperf3 server in the guest (198.18.7.1):
+# vm_tcp_g2o (iperf3 -R: the guest sends) and vm_tcp_o2g, Mbit/s received.
+# One boot per implementation, by default in the order ours, in-tree,
+# macvtap (VHOST_ORDER; a boot costs 1-2 minutes, so no A B B A order:
+# run again with the order reversed to see its effect); each boot measures both
+# directions VHOST_RUNS times, after a 1 s warm-up each way (discarded),
+# and run N of each boot is "round" N of the rows.
+#  ours:    ipvtap, learning on, no address on the host side: the driver
+#           learns the guest's address from its traffic;
+#  in-tree: ipvtap with the guest's address configured on it (upstream
+#           forwards to a guest only what is configured on the host side);
+#  macvlan: macvtap in bridge mode; the guest uses the macvtap's MAC (the
+#           ipvtap guests the master's).
+# The nested guest boots the kernel of the host's /boot with virtio_net
+# from the host's /lib/modules, found on the host's root as shared over
+# 9p, seen through a bind mount of / (a VM of another kernel series
+# mounts its own modules over /lib/modules), and tools/vm/nested-init
+# (tools/vm/nested.sh) as /init with an iperf3 server.
+
+VHOST_GUEST=198.18.7.1
+VHOST_OUT=198.18.7.254
+VHOST_WHY=
+
+vhost_prepare() {
+	local root=$WORK/hostroot
+
+	[ -n "$(command -v qemu-system-x86_64)" ] ||
+		{ VHOST_WHY="no qemu-system-x86_64"; return 1; }
+	[ -n "$(command -v iperf3)" ] || { VHOST_WHY="no iperf3"; return 1; }
+	if ! modprobe vhost_net 2>/dev/null || [ ! -c /dev/vhost-net ]; then
+		VHOST_WHY="vhost_net cannot be loaded (no /dev/vhost-net)"
+		return 1
+	fi
+	IPVTAP_REPO=$REPO
+	# shellcheck source=tools/vm/nested.sh
+	. "$REPO/tools/vm/nested.sh"
+	mkdir -p "$root" "$WORK/nested"
+	mount --bind / "$root" || { VHOST_WHY="cannot bind-mount /"; return 1; }
+	nested_prepare "$WORK/nested" "$root" "$(command -v iperf3)" \
+		>"$WORK/nested/prepare.log" 2>&1
+	umount "$root"
+	if [ -z "${INITRD:-}" ] || [ ! -s "$INITRD" ] || [ ! -s "${GKERNEL:-}" ]; then
+		VHOST_WHY=$(tail -n1 "$WORK/nested/prepare.log")
+		return 1
+	fi
+	log "vhost: $(tail -n1 "$WORK/nested/prepare.log")"
+	ns vh
+	veth vh m7 out o7
+	ip -n out addr add "$VHOST_OUT/24" dev o7
+}
+
+# vhost_boot IMPL NODE MAC: the nested guest on NODE (its fd 3) with MAC;
+# sets VM_PID, VM_CON.
+vhost_boot() {
+	local append
+
+	append="$(nested_append 1 "$VHOST_GUEST/24" "" "$VHOST_OUT" "" "" 3600) tg_iperf3=1"
+	VM_CON=$WORK/vm-$1.console
+	: >"$VM_CON"
+	(
+		exec 3<>"$2"
+		exec qemu-system-x86_64 -accel tcg,tb-size=128 -M pc -m 256 \
+			-smp 1 -nodefaults -display none -no-reboot \
+			-serial "file:$VM_CON" -kernel "$GKERNEL" -initrd "$INITRD" \
+			-append "$append" -netdev tap,id=n0,vhost=on,fd=3 \
+			-device "virtio-net-pci,netdev=n0,mac=$3"
+	) </dev/null >"$WORK/vm-$1.qemu" 2>&1 &
+	VM_PID=$!
+}
+
+# vhost_used PID: QEMU has /dev/vhost-net open and its vhost worker runs
+# (a kernel thread vhost-PID before 6.4, a thread of QEMU's since).
+vhost_used() {
+	local f n=0
+
+	for f in /proc/"$1"/fd/*; do
+		[ "$(readlink "$f")" = /dev/vhost-net ] && n=$((n + 1))
+	done
+	[ "$n" -gt 0 ] || return 1
+	pgrep -x "vhost-$1" >/dev/null && return 0
+	grep -qx "vhost-$1" /proc/"$1"/task/*/comm 2>/dev/null
+}
+
+# m_tcp_vm [-R]: "Mbit/s received<TAB>retransmissions" between the outside
+# and the guest (the sender's TCP retransmissions, as iperf3 reports
+# them). The guest's server runs one test at a time and, under nested
+# TCG, may not have finished the last one ("the server is busy"): up to 3
+# tries.
+m_tcp_vm() {
+	local try out v
+
+	for try in 1 2 3; do
+		out=$(ip netns exec out iperf3 -c "$VHOST_GUEST" -t "$VHOST_T" -f m "$@" 2>&1)
+		v=$(awk '
+			/receiver/ { for (i = 1; i <= NF; i++) if ($i == "Mbits/sec") v = $(i - 1) }
+			/sender/ && $(NF - 1) ~ /^[0-9]+$/ { retr = $(NF - 1) }
+			END { if (v != "") printf "%s\t%s\n", v, retr == "" ? "null" : retr }' <<<"$out")
+		[ -z "$v" ] || break
+		echo "# iperf3 $* to the nested guest, try $try: $(tail -n1 <<<"$out")" >&2
+		sleep 2
+	done
+	echo "$v"
+}
+
+# vm_emit SCENARIO IMPL ROUND "VALUE<TAB>RETR" EXTRA
+vm_emit() {
+	local v=${4%%$'\t'*} retr=null
+
+	[[ $4 != *$'\t'* ]] || retr=${4#*$'\t'}
+	emit "$1" "$2" "$3" "" "$v" Mbit/s higher "$5,\"retr\":$retr"
+}
+
+# vhost_one IMPL: one boot on IMPL's tap device, VHOST_RUNS measurements.
+vhost_one() {
+	local impl=$1 mac node t0 i r ready=0 extra boot_s
+
+	if [ "$impl" = macvlan ]; then
+		ip -n vh link add link m7 name vt7 type macvtap mode bridge ||
+			{ log "WARNING: vhost: no macvtap"; return; }
+		mac=$(mac_of vh vt7)
+	else
+		ip -n vh link add link m7 name vt7 type ipvtap mode l2 ||
+			{ log "WARNING: vhost: no $impl ipvtap"; return; }
+		mac=$(mac_of vh m7)
+		if [ "$impl" = ours ]; then
+			ip netns exec vh "$CTL" set vt7 learn on ||
+				log "WARNING: vhost: cannot turn learning on"
+		else
+			ip -n vh addr add "$VHOST_GUEST/24" dev vt7
+		fi
+	fi
+	ip -n vh link set vt7 up
+	node=$(tap_node vh vt7) || { log "WARNING: vhost: no tap node"; return; }
+	t0=$SECONDS
+	vhost_boot "$impl" "$node" "$mac"
+	for ((i = 0; i < VHOST_BOOT_WAIT; i++)); do
+		grep -q GUEST-READY "$VM_CON" && { ready=1; break; }
+		kill -0 "$VM_PID" 2>/dev/null || break
+		sleep 1
+	done
+	if [ "$ready" -eq 1 ] && vhost_used "$VM_PID" &&
+	   grep -q 'GUEST: ping4 ok' "$VM_CON" &&
+	   grep -q 'GUEST: iperf3 server ok' "$VM_CON"; then
+		boot_s=$((SECONDS - t0))
+		log "vhost: $impl guest ready in $boot_s s, vhost-net in use," \
+			"outside sees $VHOST_GUEST at $(ip -n out neigh show "$VHOST_GUEST" dev o7 | awk '{ print $3 }') (guest $mac)"
+		[ "$impl" != ours ] ||
+			log "vhost: $(ip netns exec vh "$CTL" addrs vt7 2>&1 | grep -F "$VHOST_GUEST" | tr -s ' ')"
+		ip netns exec out iperf3 -c "$VHOST_GUEST" -t 1 >/dev/null 2>&1
+		ip netns exec out iperf3 -c "$VHOST_GUEST" -t 1 -R >/dev/null 2>&1
+		extra="\"boot_s\":$boot_s,\"seconds\":$VHOST_T"
+		for ((r = 1; r <= VHOST_RUNS; r++)); do
+			vm_emit vm_tcp_g2o "$impl" "$r" "$(m_tcp_vm -R)" "$extra"
+			vm_emit vm_tcp_o2g "$impl" "$r" "$(m_tcp_vm)" "$extra"
+		done
+		log "vhost: $impl: $(ip -n vh -s link show dev vt7 | tr -s ' \n' ' ')"
+	else
+		log "WARNING: vhost: $impl guest not ready (or vhost-net not in use) after $((SECONDS - t0)) s; QEMU says (its console: VHOST_CONSOLE lines in guest-output.txt):"
+		sed 's/^/#   /' "$WORK/vm-$impl.qemu"
+	fi
+	kill "$VM_PID" 2>/dev/null
+	wait "$VM_PID" 2>/dev/null
+	VM_PID=
+	# The nested guest's own lines, kept in guest-output.txt.
+	tr -d '\r' <"$VM_CON" | grep '^GUEST' | sed "s/^/VHOST_CONSOLE $impl: /"
+	ip -n vh link del vt7
+}
+
+vhost_part() {
+	local impl
+
+	log "vhost: nested guests on vhost-net, $VHOST_RUNS x ${VHOST_T}s runs per boot"
+	if ! vhost_prepare; then
+		log "SKIP vhost: $VHOST_WHY"
+		return
+	fi
+	for impl in $VHOST_ORDER; do
+		if [ "$impl" = macvlan ]; then
+			vhost_one macvlan
+			continue
+		fi
+		impl_load "$impl" || die "cannot load $impl ipvlan"
+		vhost_one "$impl"
+		impl_unload
+	done
+}
+
 # ----------------------------------------------------------------- main
 
 has() { [[ " $PARTS " == *" $1 "* ]]; }
@@ -746,9 +950,11 @@ for c in iperf3 ping nft "$FLOOD" "$TG"; do
 done
 is_ours || die "the VM must boot with --impl ours"
 
+# Only the vhost part: no rounds of module swaps for nothing.
+has paths || has hooks || has host || has scale || has alts || ROUNDS=0
 log "bench: rounds $ROUNDS (alternatives and hooks $ALT_ROUNDS, host path $HOST_ROUNDS, whole scaling curves $SCALE_ROUNDS), ${T}s runs, ${TCP_T}s TCP runs, parts: $PARTS"
 log "bench: kernel $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ { print $2 / 1024 " MiB" }' /proc/meminfo)"
-echo "BENCH_META {\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"rounds\":$ROUNDS,\"alt_rounds\":$ALT_ROUNDS,\"scale_rounds\":$SCALE_ROUNDS,\"host_rounds\":$HOST_ROUNDS,\"seconds_per_run\":$T,\"tcp_seconds\":$TCP_T,\"payload\":$PAYLOAD,\"ping_count\":$PING_N,\"churn\":$CHURN}"
+echo "BENCH_META {\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"rounds\":$ROUNDS,\"alt_rounds\":$ALT_ROUNDS,\"scale_rounds\":$SCALE_ROUNDS,\"host_rounds\":$HOST_ROUNDS,\"seconds_per_run\":$T,\"tcp_seconds\":$TCP_T,\"payload\":$PAYLOAD,\"ping_count\":$PING_N,\"churn\":$CHURN,\"vhost_runs\":$VHOST_RUNS,\"vhost_seconds\":$VHOST_T,\"vhost_order\":\"$VHOST_ORDER\"}"
 
 # No IPv6 in the initial namespace either (see ns()).
 sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
@@ -799,6 +1005,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		paths_lo "$r"
 	fi
 done
+has vhost && vhost_part
 # Leave ours loaded, as the harness found it.
 impl_load ours >/dev/null
 log "bench done"

@@ -43,6 +43,10 @@ SCENARIOS = {
     "rx_o2s": ("raw 64 B flood outside → slave, received", "kpps", 1e-3),
     "tap_g2o": ("tap guest → outside, 64 B UDP (macvtap in macvlan)",
                 "kpps", 1e-3),
+    "vm_tcp_g2o": ("TCP nested QEMU guest (vhost-net, tap) → outside "
+                   "(macvtap in macvlan)", "Mbit/s", 1),
+    "vm_tcp_o2g": ("TCP outside → nested QEMU guest (vhost-net, tap) "
+                   "(macvtap in macvlan)", "Mbit/s", 1),
     "tcp_o2m": ("TCP outside → master's namespace (l2 port)", "Gbit/s",
                 1e-3),
     "udp_o2m": ("UDP 64 B outside → master's namespace (l2 port)", "kpps",
@@ -299,6 +303,13 @@ def main():
               f"{meta.get('seconds_per_run', '?')} s per run "
               f"({meta.get('tcp_seconds', meta.get('seconds_per_run', '?'))}"
               f" s per TCP run).")
+    if any(r["scenario"].startswith("vm_") for r in rows):
+        order = meta.get("vhost_order", "ours in-tree macvlan")
+        md.append(f"vhost part: one nested guest boot per implementation "
+                  f"(in the order {order}: no A B B A), "
+                  f"{meta.get('vhost_runs', '?')} iperf3 runs of "
+                  f"{meta.get('vhost_seconds', '?')} s each way per boot; "
+                  f"its ratio pairs run N of each boot.")
     hb, ha = host.get("host_before", {}), host.get("host_after", {})
     if hb:
         md.append(f"Host load before/after: {hb.get('loadavg')} / "

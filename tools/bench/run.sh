@@ -3,7 +3,9 @@
 #
 # make bench: boot ONE QEMU guest (tools/vm/run --impl ours), run
 # tools/bench/guest.sh in it (ours vs the in-tree ipvlan/ipvtap in
-# interleaved rounds, then macvlan, bridge, forwarding, NAT, loopback),
+# interleaved rounds, then macvlan, bridge, forwarding, NAT, loopback,
+# then a nested QEMU guest on vhost-net behind each of ours, in-tree
+# ipvtap and macvtap: the vhost part),
 # keep the results in bench-results/<date>/ (git-ignored; "latest" points
 # at the newest) and render them with tools/bench/report.py: a Markdown
 # table on stdout, table.md, summary.json and PNG plots of the scaling
@@ -19,7 +21,13 @@
 #                          broadcast ARP to 1 slave, 1 and 16 addresses)
 #     --seconds S          length of each UDP/raw throughput run (default 2)
 #     --tcp-seconds S      length of each TCP run (default 4)
-#     --parts "..."        subset of: paths hooks scale alts (default all)
+#     --parts "..."        subset of: paths hooks host scale alts vhost
+#                          (default all)
+#     --vhost-runs N       vhost part: measurements each way per nested
+#                          guest boot (default 2)
+#     --vhost-seconds S    vhost part: length of each iperf3 run (default 5)
+#     --vhost-order "..."  vhost part: order of the boots (default
+#                          "ours in-tree macvlan")
 #     --slaves "1 16 ..."  ARP fan-out points;  --addrs "1 16 ...": lookup
 #     --churn N            slaves created/deleted (default 500)
 #     --mem MB, --timeout S, --kernel F, --modules-dir D, --ko-dir D
@@ -53,6 +61,9 @@ while [ $# -gt 0 ]; do
 	--seconds) ENVS+=("BENCH_T=${2:?}"); shift 2 ;;
 	--tcp-seconds) ENVS+=("BENCH_TCP_T=${2:?}"); shift 2 ;;
 	--parts) ENVS+=("BENCH_PARTS=${2:?}"); shift 2 ;;
+	--vhost-runs) ENVS+=("BENCH_VHOST_RUNS=${2:?}"); shift 2 ;;
+	--vhost-seconds) ENVS+=("BENCH_VHOST_T=${2:?}"); shift 2 ;;
+	--vhost-order) ENVS+=("BENCH_VHOST_ORDER=${2:?}"); shift 2 ;;
 	--slaves) ENVS+=("BENCH_SLAVES=${2:?}"); shift 2 ;;
 	--addrs) ENVS+=("BENCH_ADDRS=${2:?}"); shift 2 ;;
 	--churn) ENVS+=("BENCH_CHURN=${2:?}"); shift 2 ;;

@@ -5,7 +5,8 @@
 # and the nested guests of tests/ipvtap_qemu.sh.
 #
 #   tools/vm/initramfs.sh --kver KVER [--modroot DIR] [--gzip N]
-#                         --init FILE --out FILE.cpio.gz MODULE...
+#                         [--bin PROGRAM]... --init FILE --out FILE.cpio.gz
+#                         MODULE...
 #   tools/vm/initramfs.sh --kver KVER [--modroot DIR] --list MODULE...
 #
 # The image has /bin/busybox with links for the applets of tools/vm/init, /init
@@ -17,10 +18,13 @@
 # left out, and so is one modprobe cannot resolve (with a warning: the
 # guest's /init says so if it was needed). --list prints "PATH ARGS" of
 # each module instead of building. --gzip: compression level (default 9).
+# --bin PROGRAM (repeatable): PROGRAM as /bin/<its name>, with the shared
+# libraries ldd lists for it (and the dynamic loader) at their own paths
+# (e.g. iperf3 for make bench's nested guests).
 set -euo pipefail
 
 PROG=tools/vm/initramfs.sh
-KVER='' MODROOT=/ INIT='' OUT='' LIST=0 LEVEL=9 MODS=()
+KVER='' MODROOT=/ INIT='' OUT='' LIST=0 LEVEL=9 MODS=() BINS=()
 
 die() { echo "$PROG: error: $*" >&2; exit 2; }
 
@@ -31,6 +35,7 @@ while [ $# -gt 0 ]; do
 	--init) INIT=${2:?}; shift 2 ;;
 	--out) OUT=${2:?}; shift 2 ;;
 	--gzip) LEVEL=${2:?}; shift 2 ;;
+	--bin) BINS+=("${2:?}"); shift 2 ;;
 	--list) LIST=1; shift ;;
 	-h|--help) sed -n '3,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
 	-*) die "unknown option '$1'" ;;
@@ -83,6 +88,15 @@ for a in sh mount mkdir insmod switch_root cat echo poweroff reboot sleep chmod;
 	ln -s busybox "$stage/bin/$a"
 done
 install -m 0755 "$INIT" "$stage/init"
+for b in "${BINS[@]}"; do
+	[ -x "$b" ] || die "--bin $b: not an executable"
+	cp -L "$b" "$stage/bin/$(basename "$b")"
+	# "name => /path (addr)" and "/path (addr)"; the vDSO has no path.
+	for lib in $(ldd "$b" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }'); do
+		mkdir -p "$stage$(dirname "$lib")"
+		cp -L "$lib" "$stage$lib"
+	done
+done
 : >"$stage/modules.list"
 while read -r path args; do
 	[ -n "$path" ] || continue

@@ -1,13 +1,19 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# Sourced by tests/ipvtap_qemu.sh and tools/demo.sh: what a nested QEMU
+# Sourced by tests/ipvtap_qemu.sh, tools/demo.sh and tools/bench/guest.sh
+# (its vhost part): what a nested QEMU
 # guest (TCG inside the TCG test VM) behind an ipvtap needs, and libvirt's
 # daemon to start one with.
 #
-#   nested_prepare DIR     the guest's kernel and initramfs in DIR: sets
+#   nested_prepare DIR [ROOT [PROGRAM...]]
+#                          the guest's kernel and initramfs in DIR: sets
 #                          GKVER, GKBZ, GKERNEL (the uncompressed vmlinux,
-#                          booted through PVH, or else the bzImage), INITRD
+#                          booted through PVH, or else the bzImage), INITRD;
+#                          the kernel and its modules are looked up under
+#                          ROOT (default /: ROOT/boot, ROOT/lib/modules),
+#                          the PROGRAMs go into the initramfs with their
+#                          libraries (tools/vm/initramfs.sh --bin)
 #   nested_append SMP IP4 IP6 PEER4 PEER6 STOP SERVE
 #                          the kernel command line for tools/vm/nested-init
 #                          (IP4 "dhcp": udhcpc, no broadcast flag)
@@ -23,17 +29,19 @@
 #
 # Needs IPVTAP_REPO (the repository, as tests/lib.sh sets it).
 
-# The nested guest's kernel: the newest /boot/vmlinuz-* with its modules.
+# nested_find_kernel [ROOT]: the nested guest's kernel, the newest
+# ROOT/boot/vmlinuz-* with its modules in ROOT/lib/modules.
 nested_find_kernel() {
-	local k v
+	local k v r=${1:-}
 
-	for k in $(compgen -G '/boot/vmlinuz-*' | sort -rV); do
-		v=${k#/boot/vmlinuz-}
-		[ -f "/lib/modules/$v/modules.dep" ] || continue
+	r=${r%/}
+	for k in $(compgen -G "$r/boot/vmlinuz-*" | sort -rV); do
+		v=${k#"$r"/boot/vmlinuz-}
+		[ -f "$r/lib/modules/$v/modules.dep" ] || continue
 		GKVER=$v GKBZ=$k
 		return 0
 	done
-	echo "no /boot/vmlinuz-* with /lib/modules/<version>"
+	echo "no $r/boot/vmlinuz-* with $r/lib/modules/<version>"
 	return 1
 }
 
@@ -50,13 +58,18 @@ nested_extract_vmlinux() {
 }
 
 nested_prepare() {
-	local dir=$1 s=$SECONDS
+	local dir=$1 root=${2:-/} s=$SECONDS p bins=()
 
-	nested_find_kernel || return 1
+	shift 2 2>/dev/null || shift
+	for p in "$@"; do
+		bins+=(--bin "$p")
+	done
+	nested_find_kernel "$root" || return 1
 	INITRD=$dir/guest.cpio.gz
 	# busybox, virtio_pci + virtio_net with their dependencies, and
 	# tools/vm/nested-init as /init.
 	"$IPVTAP_REPO/tools/vm/initramfs.sh" --kver "$GKVER" --gzip 1 \
+		--modroot "$root" "${bins[@]}" \
 		--init "$IPVTAP_REPO/tools/vm/nested-init" --out "$INITRD" \
 		virtio_pci virtio_net || { echo "cannot build the initramfs"; return 1; }
 	GKERNEL=$dir/vmlinux
