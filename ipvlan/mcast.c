@@ -36,14 +36,16 @@
  * softirq, less than waking the work item once per frame (queue_work_on
  * and the kworker's context switch were about 12% of the 1-slave
  * broadcast profile); a port with hundreds of slaves keeps its walk out
- * of the softirq, which must not run for a tick per frame. Measured with
- * make bench's arp_bcast scenario for 1, 2 and 4 slaves (README,
- * Benchmarks).
+ * of the softirq, which must not run for a tick per frame. Why 4: make
+ * bench's arp_bcast (ours/in-tree, 4 rounds each) went from 0.66-1.59 to
+ * 2.00-2.65 with 1 slave, 1.01-3.07 to 1.51-3.59 with 2 and 1.16-2.29 to
+ * 0.98-3.02 with 4, with no copy lost at the port's backlog any more;
+ * larger ports were not measured inline (README, Benchmarks).
  */
-static unsigned int mc_inline_max = 8;
+static unsigned int mc_inline_max = 4;
 module_param(mc_inline_max, uint, 0644);
 MODULE_PARM_DESC(mc_inline_max,
-		 "broadcast/multicast from the wire is delivered in the receive softirq on ports with at most this many slaves (default 8, 0: never)");
+		 "broadcast/multicast from the wire is delivered in the receive softirq on ports with at most this many slaves (default 4, 0: never)");
 
 /* Bucket of a destination MAC in a slave's multicast filter. */
 unsigned int ipvl_mc_hash(const u8 *mac)

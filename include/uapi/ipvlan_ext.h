@@ -40,7 +40,7 @@
  * counted in IPVLAN_X_STATS_MC_DROPS (also per master, so every slave of
  * a master reports the same value). A frame from the wire skips the
  * backlog on a port with at most mc_inline_max slaves (module parameter,
- * default 8, 0: never) while the backlog is empty: the copies are handed
+ * default 4, 0: never) while the backlog is empty: the copies are handed
  * out at once in the master's receive softirq, the same copies to the
  * same slaves, in the order received. Such frames are counted in
  * IPVLAN_X_STATS_MC_INLINE (per master). Frames sent by a slave always
