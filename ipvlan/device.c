@@ -72,7 +72,7 @@ static int ipvl_init(struct net_device *dev)
 	slave->id = atomic64_inc_return(&ipvl_next_id);
 
 	netdev_hold(master, &slave->master_tracker, GFP_KERNEL);
-	port->count++;
+	WRITE_ONCE(port->count, port->count + 1);
 	list_add_tail_rcu(&slave->pnode, &port->slaves);
 	ipvl_arpf_recount(port);
 	return 0;
@@ -92,7 +92,8 @@ static void ipvl_uninit(struct net_device *dev)
 	ipvl_allow_free(slave);
 	ida_free(&port->ida, dev->dev_id);
 	netdev_put(slave->master, &slave->master_tracker);
-	if (--port->count == 0)
+	WRITE_ONCE(port->count, port->count - 1);
+	if (!port->count)
 		ipvl_port_destroy(port);
 	else
 		ipvl_arpf_recount(port);

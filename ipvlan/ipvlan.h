@@ -114,7 +114,7 @@ struct ipvl_port {
 	possible_net_t		pnet;		/* master's netns, RTNL */
 	u16			mode;		/* IPVLAN_MODE_*, RTNL; read locklessly */
 	u16			flags;		/* IPVLAN_F_*, RTNL; read locklessly */
-	unsigned int		count;		/* registered slaves, RTNL */
+	unsigned int		count;		/* registered slaves, RTNL; read locklessly */
 	struct list_head	slaves;		/* RTNL writers, RCU readers */
 	struct ida		ida;		/* dev_id allocator, RTNL */
 
@@ -127,6 +127,12 @@ struct ipvl_port {
 	u32			mc_queue_len;	/* backlog bound, RTNL; read locklessly */
 	struct work_struct	mc_work;
 	atomic64_t		mc_dropped;	/* frames no slave got, reported */
+	/* Frames queued on backlog or being handed out by mc_work:
+	 * incremented under backlog.lock, decremented by mc_work; while
+	 * not 0, frames from the wire are not delivered inline.
+	 */
+	atomic_t		mc_pending;
+	atomic64_t		mc_inline;	/* delivered inline, reported */
 
 	/* ARP filter (arpf.c): read once per frame by the work item.
 	 * arp_filter: written under RTNL, read locklessly;

@@ -346,7 +346,7 @@ static size_t ipvl_nl_get_size(const struct net_device *dev)
 	       nla_total_size(sizeof(u8)) +	/* IFLA_IPVLAN_X_DEFAULT */
 	       nla_total_size(sizeof(u8)) +	/* IFLA_IPVLAN_X_HOST */
 	       nla_total_size(0) +		/* IFLA_IPVLAN_X_STATS */
-	       8 * nla_total_size_64bit(sizeof(u64)) +
+	       9 * nla_total_size_64bit(sizeof(u64)) +
 	       ipvl_dhcp_stats_size() +
 	       ipvl_host_stats_size() +
 	       ipvl_allow_stats_size() +
@@ -386,6 +386,9 @@ static int ipvl_nl_fill_stats(struct sk_buff *skb, struct ipvl_dev *slave)
 			      IPVLAN_X_STATS_PAD) ||
 	    nla_put_u64_64bit(skb, IPVLAN_X_STATS_DEFAULT_RX,
 			      atomic64_read(&port->default_rx),
+			      IPVLAN_X_STATS_PAD) ||
+	    nla_put_u64_64bit(skb, IPVLAN_X_STATS_MC_INLINE,
+			      atomic64_read(&port->mc_inline),
 			      IPVLAN_X_STATS_PAD) ||
 	    ipvl_dhcp_fill_stats(skb, slave) ||
 	    ipvl_host_fill_stats(skb, slave) ||

@@ -38,7 +38,13 @@
  * 1000): broadcast and multicast frames wait there for the work item that
  * copies them to the slaves; frames that find it full are dropped and
  * counted in IPVLAN_X_STATS_MC_DROPS (also per master, so every slave of
- * a master reports the same value).
+ * a master reports the same value). A frame from the wire skips the
+ * backlog on a port with at most mc_inline_max slaves (module parameter,
+ * default 4, 0: never) while the backlog is empty: the copies are handed
+ * out at once in the master's receive softirq, the same copies to the
+ * same slaves, in the order received. Such frames are counted in
+ * IPVLAN_X_STATS_MC_INLINE (per master). Frames sent by a slave always
+ * wait for the work item.
  *
  * ARP filter (IFLA_IPVLAN_X_ARP_FILTER, per master like mode and flags;
  * default on): in mode l2, a broadcast ARP request (Ethernet/IPv4, no VLAN
@@ -206,6 +212,7 @@ enum {
 	IPVLAN_X_STATS_MACNAT_RX = 25,	/* frames to the guest rewritten */
 	IPVLAN_X_STATS_MACNAT_BAD = 26,	/* malformed ARP/ND/DHCP of a guest, dropped */
 	IPVLAN_X_STATS_NEIGH_ANSWERED = 27, /* L3 modes: ARP/NS answered */
+	IPVLAN_X_STATS_MC_INLINE = 28,	/* per master: delivered in softirq */
 	__IPVLAN_X_STATS_MAX
 };
 

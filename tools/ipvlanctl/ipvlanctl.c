@@ -137,6 +137,7 @@ static const char * const stat_names[IPVLAN_X_STATS_MAX + 1] = {
 	[IPVLAN_X_STATS_MC_DROPS]	= "mc_drops",
 	[IPVLAN_X_STATS_ARP_FILTERED]	= "arp_filtered",
 	[IPVLAN_X_STATS_DEFAULT_RX]	= "default_rx",
+	[IPVLAN_X_STATS_MC_INLINE]	= "mc_inline",
 	[IPVLAN_X_STATS_DHCP_TRACKED]	= "dhcp_tracked",
 	[IPVLAN_X_STATS_DHCP_DELIVERED]	= "dhcp_delivered",
 	[IPVLAN_X_STATS_DHCP_BAD]	= "dhcp_bad",
