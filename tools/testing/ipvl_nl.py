@@ -178,11 +178,11 @@ IFA_F_NODAD = 0x02
 
 
 class Rtnl:
-    """One rtnetlink socket with extended acks; request() -> (err, msg)."""
+    """One netlink socket (rtnetlink unless PROTO says otherwise) with
+    extended acks; request() -> (err, msg)."""
 
-    def __init__(self):
-        self.sk = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW,
-                                socket.NETLINK_ROUTE)
+    def __init__(self, proto=socket.NETLINK_ROUTE):
+        self.sk = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, proto)
         self.sk.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
         self.seq = 0
 
@@ -205,6 +205,7 @@ class Rtnl:
                 off += align4(mlen)
 
 
+NETLINK_GENERIC = 16
 GENL_ID_CTRL = 0x10
 CTRL_CMD_GETFAMILY = 3
 CTRL_ATTR_FAMILY_ID = 1
@@ -234,10 +235,21 @@ def genl_family(sk, name):
     return None
 
 
+def print_answer(err, msg):
+    """Print the kernel's answer as the module docstring says; the exit
+    status."""
+    if err == 0:
+        print("ok")
+    else:
+        print("error: %s (%d): %s" % (ename(err), err, os.strerror(err)))
+    if msg:
+        print("extack: %s" % msg)
+    return 0 if err == 0 else 1
+
+
 def allow_request(args):
-    sk = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 16)
-    sk.setsockopt(SOL_NETLINK, NETLINK_EXT_ACK, 1)
-    fam = genl_family(sk, "ipvlan")
+    nl = Rtnl(NETLINK_GENERIC)
+    fam = genl_family(nl.sk, "ipvlan")
     if fam is None:
         print("local error: no generic netlink family ipvlan")
         return 2
@@ -249,24 +261,9 @@ def allow_request(args):
         raw = socket.inet_pton(af, ip).ljust(16, b"\0")
         body += attr(IPVLAN_ALLOW_A_PREFIX,
                      struct.pack("=BBxx", af, int(plen)) + raw)
-    sk.send(struct.pack("=IHHII", 16 + len(body), fam,
-                        NLM_F_REQUEST | NLM_F_ACK, 2, 0) + body)
-    while True:
-        buf = sk.recv(65536)
-        mlen, t, f, seq, _ = struct.unpack_from("=IHHII", buf, 0)
-        if t == NLMSG_ERROR and seq == 2:
-            payload = buf[16:mlen]
-            err = -struct.unpack_from("=i", payload, 0)[0]
-            msg = extack_msg(payload, f)
-            break
-    sk.close()
-    if err == 0:
-        print("ok")
-    else:
-        print("error: %s (%d): %s" % (ename(err), err, os.strerror(err)))
-    if msg:
-        print("extack: %s" % msg)
-    return 0 if err == 0 else 1
+    err, msg = nl.request(fam, 0, body)
+    nl.sk.close()
+    return print_answer(err, msg)
 
 
 def addr_msg(index, addr):
@@ -539,13 +536,7 @@ def link_request(p, args):
     err, msg = nl.request(RTM_NEWLINK, flags & ~(NLM_F_REQUEST | NLM_F_ACK),
                           req[16:])
     nl.sk.close()
-    if err == 0:
-        print("ok")
-    else:
-        print("error: %s (%d): %s" % (ename(err), err, os.strerror(err)))
-    if msg:
-        print("extack: %s" % msg)
-    return 0 if err == 0 else 1
+    return print_answer(err, msg)
 
 
 def serve(p):
