@@ -42,7 +42,7 @@
  * backlog on a port with at most mc_inline_max slaves (module parameter,
  * default 4, 0: never) while the backlog is empty: the copies are handed
  * out at once in the master's receive softirq, the same copies to the
- * same slaves, in the order received. Such frames are counted in
+ * same slaves, in the order each receive queue delivered them. Counted in
  * IPVLAN_X_STATS_MC_INLINE (per master). Frames sent by a slave always
  * wait for the work item.
  *
