@@ -64,17 +64,52 @@ heavy_stop() {
 }
 
 # unload_timed: unload ipvtap and ipvlan within UNLOAD_MAX seconds.
+# Says how long each module took; while one unloads, its kernel stack is
+# sampled every 0.5 s, and a slow unload prints the samples (where the
+# time went).
 unload_timed() {
-	local t0=$EPOCHREALTIME ms
+	local t0=$EPOCHREALTIME t1 ms m pid n c kids rc=0
 
-	if ! timeout -k 5 60 bash -c "$(declare -f ipvlan_unload); ipvlan_unload"; then
+	: >"$TMP/unload-stacks"
+	: >"$TMP/unload-times"
+	for m in ipvtap ipvlan; do
+		[ -d "/sys/module/$m" ] || continue
+		t1=$EPOCHREALTIME
+		if [ "$IMPL" = in-tree ]; then
+			timeout -k 5 60 modprobe -r "$m" &
+		else
+			timeout -k 5 60 rmmod "$m" &
+		fi
+		pid=$! n=0
+		while kill -0 "$pid" 2>/dev/null; do
+			sleep 0.5
+			n=$((n + 1))
+			# timeout's child: the rmmod (or modprobe) itself.
+			kids=()
+			read -ra kids 2>/dev/null <"/proc/$pid/task/$pid/children"
+			for c in "${kids[@]}"; do
+				{ echo "--- $m at $((n * 500)) ms"
+				  cat "/proc/$c/stack" 2>/dev/null; } >>"$TMP/unload-stacks"
+			done
+		done
+		wait "$pid" || rc=1
+		echo "$m: $(ms_since "$t1") ms" | tee -a "$TMP/unload-times"
+		[ "$rc" -eq 0 ] || break
+	done
+	ms=$(ms_since "$t0")
+	if [ "$rc" -ne 0 ] || [ -d /sys/module/ipvlan ]; then
 		echo "unload failed"
 		lsmod | grep -E '^(ipvlan|ipvtap|tap) '
-		return 1
+		rc=1
 	fi
-	ms=$(ms_since "$t0")
 	echo "unloaded in $ms ms"
-	[ "$ms" -le $((UNLOAD_MAX * 1000)) ]
+	[ "$ms" -le $((UNLOAD_MAX * 1000)) ] || rc=1
+	if [ "$rc" -ne 0 ] || [ "$ms" -gt $((UNLOAD_MAX * 500)) ]; then
+		echo "kernel stacks of the unload, sampled every 0.5 s:"
+		grep -v '^---' "$TMP/unload-stacks" | sed 's/+0x.*//' | sort |
+			uniq -c | sort -rn | head -n 25
+	fi
+	return "$rc"
 }
 
 # after_unload: the slaves and the ipvtap are gone, the master is up.
@@ -104,6 +139,7 @@ heavy_stop
 [ "$HAVE_TV" -eq 0 ] || diag "$(grep -E '^udp-flood: sent' "$TMP/tg-l2")"
 check "unload right after heavy use (ipvtap: $HAVE_TV) succeeds within ${UNLOAD_MAX}s" \
 	unload_timed
+diag "unload times: $(tr '\n' ' ' <"$TMP/unload-times")"
 check "... slaves$([ "$HAVE_TV" -eq 0 ] || echo ' and ipvtap') gone, master up" after_unload
 check "... loaded again, a fresh slave works" reload_fresh l2
 delns c1 c2 c9 ch co
@@ -115,6 +151,7 @@ sleep $((SECS / 2))
 [ "$HAVE_TV" -eq 0 ] || wait_pid "$TG_PID" $((SECS + 15))
 check "unload under traffic (mode l3s) succeeds within ${UNLOAD_MAX}s" \
 	unload_timed
+diag "unload times: $(tr '\n' ' ' <"$TMP/unload-times")"
 check "... slaves gone, master up" after_unload
 heavy_stop
 check "... loaded again, a fresh l3s slave works" reload_fresh l3s
