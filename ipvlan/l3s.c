@@ -11,15 +11,18 @@
  * hands the packet to the slave, so that sockets are looked up in the
  * slave's namespace.
  *
- * Each namespace gets the hooks when its first ipvlan port is created and
- * keeps them until the namespace (or the module) goes away; they pass on
- * everything not for an L3S port. Registering a hook patches a static key
- * in the running kernel text (nf_hooks_needed): doing that on every mode
- * change, under traffic, hung guests of QEMU's multi-threaded TCG (a vCPU
- * left spinning on the patcher's int3 while the mode change waited for a
- * grace period) and costs an RCU grace period per change. Likewise the
- * master keeps its l3mdev_ops from the first entry into L3S until the
- * port is destroyed; leaving L3S only clears IFF_L3MDEV_RX_HANDLER.
+ * A namespace gets the hooks when a port of it first enters L3S, and keeps
+ * them until the namespace (or the module) goes away; they pass on
+ * everything not for an L3S port. A namespace that never had an L3S port
+ * has none: its own traffic pays nothing for them. Keeping them spares
+ * every later mode change the registration: it patches a static key in
+ * the running kernel text (nf_hooks_needed) when it is the system's first
+ * such hook, which under traffic hung guests of QEMU's multi-threaded TCG
+ * (a vCPU left spinning on the patcher's int3 while the mode change
+ * waited for a grace period), and unregistering costs a grace period.
+ * Likewise the master keeps its l3mdev_ops from the first entry into L3S
+ * until the port is destroyed; leaving L3S only clears
+ * IFF_L3MDEV_RX_HANDLER.
  */
 
 #include <linux/netfilter.h>
@@ -163,7 +166,7 @@ int ipvl_l3s_enter(struct ipvl_port *port, struct netlink_ext_ack *extack)
 			       "master already has L3 master device operations (VRF?); l3s impossible");
 		return -EBUSY;
 	}
-	/* Normally done when the port was created: only a retry here. */
+	/* The namespace's first L3S port registers them. */
 	err = ipvl_l3s_hooks_get(read_pnet(&port->pnet));
 	if (err) {
 		NL_SET_ERR_MSG(extack, "cannot register the l3s netfilter hooks");

@@ -68,13 +68,6 @@ static struct ipvl_port *ipvl_port_create(struct net_device *master,
 		kfree(port);
 		return ERR_PTR(err);
 	}
-	/*
-	 * L3S needs the namespace's hooks: take them now, not on a mode
-	 * change under traffic (l3s.c says why). Failing here only matters
-	 * to L3S, whose entry retries and reports it.
-	 */
-	if (ipvl_l3s_hooks_get(dev_net(master)))
-		netdev_warn(master, "ipvlan: no l3s netfilter hooks in this namespace yet\n");
 	return port;
 }
 
@@ -252,10 +245,12 @@ static int ipvl_master_event(struct net_device *dev, unsigned long event,
 			netif_stacked_transfer_operstate(dev, slave->dev);
 		break;
 	case NETDEV_REGISTER:
-		/* Re-registered in a new namespace: the hooks follow. */
+		/* Re-registered in a new namespace: an l3s port's hooks
+		 * follow it there.
+		 */
 		write_pnet(&port->pnet, dev_net(dev));
-		if (ipvl_l3s_hooks_get(dev_net(dev)) &&
-		    port->mode == IPVLAN_MODE_L3S)
+		if (port->mode == IPVLAN_MODE_L3S &&
+		    ipvl_l3s_hooks_get(dev_net(dev)))
 			netdev_err(dev, "ipvlan: l3s hooks lost in the new namespace\n");
 		break;
 	case NETDEV_UNREGISTER:

@@ -437,9 +437,10 @@ s2o_variants() {
 
 # hooks IMPL ROUND: what l3s's LOCAL_IN hooks cost traffic that is for
 # no slave: outside -> an address of the master's own namespace, with an
-# l2 port on the master (ours: the namespace has the hooks from its first
-# port on, README "Hangs"; in-tree: none), then with an l3s port on a
-# dummy master in the same namespace too (both drivers have them then).
+# l2 port on the master (neither driver has hooks then), then with an l3s
+# port on a dummy master in the same namespace too (both drivers have
+# them then; ours keeps them until the module goes, README "Hangs": the
+# part runs last in a round).
 hooks_ipvlan() {
 	local impl=$1 r=$2
 
@@ -981,9 +982,6 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		log "round $r/$ROUNDS: $impl"
 		impl_load "$impl" || die "cannot load $impl ipvlan"
 		has paths && paths_ipvlan "$impl" "$r"
-		if has hooks && [ "$r" -le "$ALT_ROUNDS" ]; then
-			hooks_ipvlan "$impl" "$r"
-		fi
 		if [ "$impl" = ours ] && has host && [ "$r" -le "$HOST_ROUNDS" ]; then
 			host_ipvlan "$r"
 		fi
@@ -994,6 +992,11 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		elif has scale; then
 			scale_arp "$impl" "$r" "${SLAVES_LIST%% *}"
 			scale_lookup "$impl" "$r" "$(echo "$ADDRS_LIST" | cut -d' ' -f1-2)"
+		fi
+		# Last: its l3s port leaves ours' hooks in "host" until the
+		# module goes.
+		if has hooks && [ "$r" -le "$ALT_ROUNDS" ]; then
+			hooks_ipvlan "$impl" "$r"
 		fi
 		impl_unload
 	done
