@@ -57,6 +57,12 @@ PAYLOAD=64	# "small packet" UDP payload, bytes
 TAP_COUNT=$((15000 * T))	# datagrams per tap flood (~1-2 s in TCG)
 
 FLOOD=$REPO/tools/bench/pktflood
+# BENCH_ARP_RX: where the scaling part's ARP requests are received: "rps"
+# (default) on the other CPU than the flood's sender, "same" on the
+# sender's (a veth delivers in the sender's context).
+ARP_RX=${BENCH_ARP_RX:-rps}
+FLOOD_ARP=
+[ "$ARP_RX" != rps ] || FLOOD_ARP="taskset -c 0"
 CTL=$REPO/tools/ipvlanctl/ipvlanctl
 TG=$REPO/tools/tapguest/tapguest
 WORK=$(mktemp -d /tmp/bench.XXXXXX)
@@ -610,7 +616,7 @@ answered() {
 
 	r0=$(o4_rx)
 	t0=$(now)
-	out=$(ip netns exec out "$FLOOD" --dev o4 --kind arp \
+	out=$($FLOOD_ARP ip netns exec out "$FLOOD" --dev o4 --kind arp \
 		--src-ip 198.18.5.254 --dst-ip 198.18.16.1 --dst-count "$n" \
 		--duration "$T")
 	prev=$(o4_rx)
@@ -672,7 +678,7 @@ scale_arp() {
 		fi
 		drain
 		read -r -a b <<<"$(arp_stats)"
-		out=$(ip netns exec out "$FLOOD" --dev o4 --kind arp \
+		out=$($FLOOD_ARP ip netns exec out "$FLOOD" --dev o4 --kind arp \
 			--src-ip 198.18.5.254 --dst-ip 198.18.5.99 --duration "$T")
 		read -r -a a <<<"$(arp_stats)"
 		secs=$(sed -n 's/.*"seconds":\([0-9.]*\).*/\1/p' <<<"$out")
@@ -741,6 +747,13 @@ scale_churn() {
 topo_scale() {
 	ns sh; ns sl; ns sc
 	veth sh m4 out o4
+	if [ "$ARP_RX" = rps ]; then
+		# m4 receives on CPU 1 (RPS), the outside's flood is sent
+		# from CPU 0 (FLOOD_ARP): as from a NIC, whose receive
+		# softirq is not the sender's.
+		ip netns exec sh sh -c 'echo 2 >/sys/class/net/m4/queues/rx-0/rps_cpus' ||
+			log "WARNING: no RPS on m4"
+	fi
 	veth sh m5 out o5
 	ip -n out addr add 198.19.255.254/16 dev o5
 	veth sc m6 sc o6

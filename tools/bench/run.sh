@@ -30,6 +30,9 @@
 #                          "ours in-tree macvlan")
 #     --slaves "1 16 ..."  ARP fan-out points;  --addrs "1 16 ...": lookup
 #     --churn N            slaves created/deleted (default 500)
+#     --arp-rx rps|same    scaling part: the ARP floods are received on the
+#                          other CPU than their sender's (rps, default) or
+#                          on the sender's (same)
 #     --mem MB, --timeout S, --kernel F, --modules-dir D, --ko-dir D
 #                                 passed to tools/vm/run
 #     --out DIR            result directory (default bench-results/<date>)
@@ -67,6 +70,7 @@ while [ $# -gt 0 ]; do
 	--slaves) ENVS+=("BENCH_SLAVES=${2:?}"); shift 2 ;;
 	--addrs) ENVS+=("BENCH_ADDRS=${2:?}"); shift 2 ;;
 	--churn) ENVS+=("BENCH_CHURN=${2:?}"); shift 2 ;;
+	--arp-rx) ENVS+=("BENCH_ARP_RX=${2:?}"); shift 2 ;;
 	--mem) MEM=${2:?}; shift 2 ;;
 	--timeout) TIMEOUT=${2:?}; shift 2 ;;
 	--kernel|--modules-dir|--ko-dir) VM_ARGS+=("$1" "${2:?}"); shift 2 ;;
