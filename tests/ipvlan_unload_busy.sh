@@ -105,11 +105,18 @@ unload_timed() {
 	echo "unloaded in $ms ms"
 	[ "$ms" -le $((UNLOAD_MAX * 1000)) ] || rc=1
 	if [ "$rc" -ne 0 ] || [ "$ms" -gt $((UNLOAD_MAX * 500)) ]; then
-		echo "kernel stacks of the unload, sampled every 0.5 s:"
-		grep -v '^---' "$TMP/unload-stacks" | sed 's/+0x.*//' | sort |
-			uniq -c | sort -rn | head -n 25
+		{ echo "kernel stacks of the unload, sampled every 0.5 s (frames by count):"
+		  grep -v '^---' "$TMP/unload-stacks" | sed 's/+0x.*//' | sort |
+			uniq -c | sort -rn | head -n 25; } |
+			tee -a "$TMP/unload-times"
 	fi
 	return "$rc"
+}
+
+# unload_check DESC: the case "DESC" (unload_timed); its times (and the
+# stacks of a slow unload) are said also when it passes.
+unload_check() {
+	check "$1" unload_timed && diag "unload times: $(cat "$TMP/unload-times")"
 }
 
 # after_unload: the slaves and the ipvtap are gone, the master is up.
@@ -137,9 +144,7 @@ sleep $((SECS / 2))
 heavy_stop
 [ "$HAVE_TV" -eq 0 ] || wait_pid "$TG_PID" $((SECS + 15))
 [ "$HAVE_TV" -eq 0 ] || diag "$(grep -E '^udp-flood: sent' "$TMP/tg-l2")"
-check "unload right after heavy use (ipvtap: $HAVE_TV) succeeds within ${UNLOAD_MAX}s" \
-	unload_timed
-diag "unload times: $(tr '\n' ' ' <"$TMP/unload-times")"
+unload_check "unload right after heavy use (ipvtap: $HAVE_TV) succeeds within ${UNLOAD_MAX}s"
 check "... slaves$([ "$HAVE_TV" -eq 0 ] || echo ' and ipvtap') gone, master up" after_unload
 check "... loaded again, a fresh slave works" reload_fresh l2
 delns c1 c2 c9 ch co
@@ -149,9 +154,7 @@ diag "heavy use in l3s, unload with the traffic running"
 heavy_start l3s || diag "site c (l3s) does not reach the outside"
 sleep $((SECS / 2))
 [ "$HAVE_TV" -eq 0 ] || wait_pid "$TG_PID" $((SECS + 15))
-check "unload under traffic (mode l3s) succeeds within ${UNLOAD_MAX}s" \
-	unload_timed
-diag "unload times: $(tr '\n' ' ' <"$TMP/unload-times")"
+unload_check "unload under traffic (mode l3s) succeeds within ${UNLOAD_MAX}s"
 check "... slaves gone, master up" after_unload
 heavy_stop
 check "... loaded again, a fresh l3s slave works" reload_fresh l3s
