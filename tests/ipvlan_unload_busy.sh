@@ -68,7 +68,7 @@ heavy_stop() {
 # sampled every 0.5 s, and a slow unload prints the samples (where the
 # time went).
 unload_timed() {
-	local t0=$EPOCHREALTIME t1 ms m pid n c kids rc=0
+	local t0=$EPOCHREALTIME t1 ms m pid n c rc=0
 
 	: >"$TMP/unload-stacks"
 	: >"$TMP/unload-times"
@@ -85,11 +85,14 @@ unload_timed() {
 			sleep 0.5
 			n=$((n + 1))
 			# timeout's child: the rmmod (or modprobe) itself.
-			kids=()
-			read -ra kids 2>/dev/null <"/proc/$pid/task/$pid/children"
-			for c in "${kids[@]}"; do
+			for c in $(pgrep -P "$pid"); do
 				{ echo "--- $m at $((n * 500)) ms"
-				  cat "/proc/$c/stack" 2>/dev/null; } >>"$TMP/unload-stacks"
+				  cat "/proc/$c/stack" 2>/dev/null
+				  # The kernel dismantling namespaces meanwhile
+				  # (rtnl_link_unregister waits for it).
+				  ! grep -qs cleanup_net /proc/[0-9]*/stack ||
+					echo "(a kworker in cleanup_net)"
+				} >>"$TMP/unload-stacks"
 			done
 		done
 		wait "$pid" || rc=1
