@@ -4,7 +4,8 @@
 # Module unload right after heavy use (ping -f both ways, iperf3, a
 # tools/tapguest flood on an ipvtap), first with the traffic just
 # stopped, then with it still running (mode l3s: the netfilter hooks go
-# too): the unload succeeds within UNLOAD_MAX seconds (default 10), the
+# too): the unload succeeds within UNLOAD_MAX seconds (default 10; twice
+# that with the traffic running), the
 # slaves and the ipvtap are gone, the master stays; loaded again, a fresh
 # slave works. On a debug kernel, a kmemleak scan then finds no
 # unreferenced object of ipvlan/ipvtap. Topology: tests/lib_stress.sh
@@ -22,6 +23,12 @@
 # Seconds an unload may take (x3 on the debug kernel: 10.9 s measured
 # there at host load 10; a leaked reference waits forever).
 UNLOAD_MAX=${UNLOAD_MAX:-${FAULTS_UNLOAD_MAX:-$((10 * TIME_SCALE))}}
+# With the floods still running, their softirqs starve the unloading
+# task on a slow guest: on the debug kernel at host load ~10, ipvtap took
+# 17-24 s there against 4.5-8 s with the traffic just stopped, and the
+# 0.5 s stack sampler beside it ran once in 17 s. A leaked reference
+# still never ends (and says "waiting for" in the log, case 9).
+UNLOAD_MAX_BUSY=$((2 * UNLOAD_MAX))
 
 ktap_plan 9
 
@@ -63,12 +70,13 @@ heavy_stop() {
 	HEAVY=()
 }
 
-# unload_timed: unload ipvtap and ipvlan within UNLOAD_MAX seconds.
+# unload_timed [MAX]: unload ipvtap and ipvlan within MAX seconds
+# (default UNLOAD_MAX).
 # Says how long each module took; while one unloads, its kernel stack is
 # sampled every 0.5 s, and a slow unload prints the samples (where the
 # time went).
 unload_timed() {
-	local t0=$EPOCHREALTIME t1 ms m pid n c rc=0
+	local max=${1:-$UNLOAD_MAX} t0=$EPOCHREALTIME t1 ms m pid n rc=0
 
 	: >"$TMP/unload-stacks"
 	: >"$TMP/unload-times"
@@ -76,26 +84,29 @@ unload_timed() {
 		[ -d "/sys/module/$m" ] || continue
 		t1=$EPOCHREALTIME
 		if [ "$IMPL" = in-tree ]; then
-			timeout -k 5 60 modprobe -r "$m" &
+			modprobe -r "$m" &
 		else
-			timeout -k 5 60 rmmod "$m" &
+			rmmod "$m" &
 		fi
 		pid=$! n=0
 		while kill -0 "$pid" 2>/dev/null; do
 			sleep 0.5
 			n=$((n + 1))
-			# timeout's child: the rmmod (or modprobe) itself.
-			for c in $(pgrep -P "$pid"); do
-				{ echo "--- $m at $((n * 500)) ms"
-				  cat "/proc/$c/stack" 2>/dev/null
-				  # The kernel dismantling namespaces meanwhile
-				  # (rtnl_link_unregister waits for it).
-				  ! grep -qs cleanup_net /proc/[0-9]*/stack ||
-					echo "(a kworker in cleanup_net)"
-				} >>"$TMP/unload-stacks"
-			done
+			{ echo "--- $m at $((n * 500)) ms"
+			  cat "/proc/$pid/stack" 2>&1
+			  # The kernel dismantling namespaces meanwhile
+			  # (rtnl_link_unregister waits for it).
+			  ! grep -qs cleanup_net /proc/[0-9]*/stack ||
+				echo "(a kworker in cleanup_net)"
+			} >>"$TMP/unload-stacks"
+			if [ "$n" -ge $((4 * max)) ]; then
+				echo "$m: still unloading after $((2 * max)) s"
+				kill -9 "$pid" 2>/dev/null
+				rc=1
+				break
+			fi
 		done
-		wait "$pid" || rc=1
+		[ "$rc" -ne 0 ] || wait "$pid" || rc=1
 		echo "$m: $(ms_since "$t1") ms" | tee -a "$TMP/unload-times"
 		[ "$rc" -eq 0 ] || break
 	done
@@ -106,8 +117,8 @@ unload_timed() {
 		rc=1
 	fi
 	echo "unloaded in $ms ms"
-	[ "$ms" -le $((UNLOAD_MAX * 1000)) ] || rc=1
-	if [ "$rc" -ne 0 ] || [ "$ms" -gt $((UNLOAD_MAX * 500)) ]; then
+	[ "$ms" -le $((max * 1000)) ] || rc=1
+	if [ "$rc" -ne 0 ] || [ "$ms" -gt $((max * 500)) ]; then
 		{ echo "kernel stacks of the unload, sampled every 0.5 s (frames by count):"
 		  grep -v '^---' "$TMP/unload-stacks" | sed 's/+0x.*//' | sort |
 			uniq -c | sort -rn | head -n 25; } |
@@ -116,10 +127,11 @@ unload_timed() {
 	return "$rc"
 }
 
-# unload_check DESC: the case "DESC" (unload_timed); its times (and the
-# stacks of a slow unload) are said also when it passes.
+# unload_check DESC [MAX]: the case "DESC" (unload_timed MAX); its times
+# (and the stacks of a slow unload) are said also when it passes.
 unload_check() {
-	check "$1" unload_timed && diag "unload times: $(cat "$TMP/unload-times")"
+	check "$1" unload_timed "${@:2}" &&
+		diag "unload times: $(cat "$TMP/unload-times")"
 }
 
 # after_unload: the slaves and the ipvtap are gone, the master is up.
@@ -157,7 +169,8 @@ diag "heavy use in l3s, unload with the traffic running"
 heavy_start l3s || diag "site c (l3s) does not reach the outside"
 sleep $((SECS / 2))
 [ "$HAVE_TV" -eq 0 ] || wait_pid "$TG_PID" $((SECS + 15))
-unload_check "unload under traffic (mode l3s) succeeds within ${UNLOAD_MAX}s"
+unload_check "unload under traffic (mode l3s) succeeds within ${UNLOAD_MAX_BUSY}s" \
+	"$UNLOAD_MAX_BUSY"
 check "... slaves gone, master up" after_unload
 heavy_stop
 check "... loaded again, a fresh l3s slave works" reload_fresh l3s
