@@ -158,25 +158,31 @@ void ipvl_arpf_decide(struct ipvl_port *port, const struct sk_buff *skb,
 }
 
 /**
- * ipvl_arpf_recount - count the port's running and wild slaves again
- * @port: the port
+ * ipvl_arpf_update - count @slave in its port's running and wild slaves
+ * @slave: the slave that came, opened or stopped, or changed its
+ *	   promiscuity or learning
+ * @gone: the slave is leaving the port: it counts as neither
  *
- * Called under RTNL whenever a slave comes or goes, opens or stops, or
- * changes its promiscuity or learning. Wild slaves (promiscuous or
- * learning, running or not) keep the walk-free path off for the port.
+ * Called under RTNL. Wild slaves (promiscuous or learning, running or
+ * not) keep the walk-free path off for the port. Each slave remembers
+ * what it added (arpf_running, arpf_wild), so that a change costs the
+ * same whatever the number of slaves: a walk over all of them here made
+ * creating N slaves O(N^2).
  */
-void ipvl_arpf_recount(struct ipvl_port *port)
+void ipvl_arpf_update(struct ipvl_dev *slave, bool gone)
 {
-	unsigned int running = 0, wild = 0;
-	struct ipvl_dev *slave;
+	bool wild = !gone && ((slave->dev->flags & IFF_PROMISC) || slave->learn);
+	bool running = !gone && netif_running(slave->dev);
+	struct ipvl_port *port = slave->port;
 
 	ASSERT_RTNL();
-	list_for_each_entry(slave, &port->slaves, pnode) {
-		if (netif_running(slave->dev))
-			running++;
-		if ((slave->dev->flags & IFF_PROMISC) || slave->learn)
-			wild++;
+	if (running != slave->arpf_running) {
+		WRITE_ONCE(port->n_running,
+			   port->n_running + (running ? 1 : -1));
+		slave->arpf_running = running;
 	}
-	WRITE_ONCE(port->n_running, running);
-	WRITE_ONCE(port->n_wild, wild);
+	if (wild != slave->arpf_wild) {
+		WRITE_ONCE(port->n_wild, port->n_wild + (wild ? 1 : -1));
+		slave->arpf_wild = wild;
+	}
 }

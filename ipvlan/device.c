@@ -74,7 +74,7 @@ static int ipvl_init(struct net_device *dev)
 	netdev_hold(master, &slave->master_tracker, GFP_KERNEL);
 	WRITE_ONCE(port->count, port->count + 1);
 	list_add_tail_rcu(&slave->pnode, &port->slaves);
-	ipvl_arpf_recount(port);
+	ipvl_arpf_update(slave, false);
 	return 0;
 }
 
@@ -85,6 +85,7 @@ static void ipvl_uninit(struct net_device *dev)
 
 	ASSERT_RTNL();
 	list_del_rcu(&slave->pnode);
+	ipvl_arpf_update(slave, true);
 	ipvl_default_forget(slave);
 	ipvl_learn_stop(slave);
 	ipvl_dhcp_forget(slave);
@@ -95,8 +96,6 @@ static void ipvl_uninit(struct net_device *dev)
 	WRITE_ONCE(port->count, port->count - 1);
 	if (!port->count)
 		ipvl_port_destroy(port);
-	else
-		ipvl_arpf_recount(port);
 }
 
 static void ipvl_destructor(struct net_device *dev)
@@ -126,7 +125,7 @@ static int ipvl_open(struct net_device *dev)
 		}
 	}
 	/* Running already (__LINK_STATE_START is set before ndo_open). */
-	ipvl_arpf_recount(slave->port);
+	ipvl_arpf_update(slave, false);
 	return 0;
 }
 
@@ -141,7 +140,7 @@ static int ipvl_stop(struct net_device *dev)
 	if (slave->learn)
 		dev_set_allmulti(slave->master, -1);
 	/* No longer running (__LINK_STATE_START is clear by now). */
-	ipvl_arpf_recount(slave->port);
+	ipvl_arpf_update(slave, false);
 	return 0;
 }
 
@@ -153,7 +152,7 @@ static void ipvl_change_rx_flags(struct net_device *dev, int change)
 		dev_set_allmulti(slave->master,
 				 dev->flags & IFF_ALLMULTI ? 1 : -1);
 	if (change & IFF_PROMISC)
-		ipvl_arpf_recount(slave->port);
+		ipvl_arpf_update(slave, false);
 }
 
 static void ipvl_set_rx_mode(struct net_device *dev)

@@ -142,8 +142,9 @@ struct ipvl_port {
 	atomic64_t		arp_filtered;
 	/* For its walk-free path: running slaves, and slaves that take
 	 * requests the filter would keep from them (promiscuous or
-	 * learning, up or not). Recounted under RTNL
-	 * (ipvl_arpf_recount()), read locklessly.
+	 * learning, up or not). Each slave's change adds or takes its
+	 * own part under RTNL (ipvl_arpf_update(), O(1): no walk per
+	 * created slave), read locklessly.
 	 */
 	unsigned int		n_running;
 	unsigned int		n_wild;
@@ -180,6 +181,9 @@ struct ipvl_dev {
 	netdev_features_t	sfeatures;	/* features asked by user */
 	struct ipvl_pcpu_stats __percpu *stats;
 	bool			orphan_tx;	/* set before register, constant */
+	/* What this slave adds to port->n_running and n_wild: RTNL. */
+	bool			arpf_running;
+	bool			arpf_wild;
 
 	/* Guest address learning, see include/uapi/ipvlan_ext.h. */
 	bool			learn;		/* RTNL; read locklessly */
@@ -349,7 +353,7 @@ struct ipvl_arpf {
 /* arpf.c */
 void ipvl_arpf_decide(struct ipvl_port *port, const struct sk_buff *skb,
 		      struct ipvl_arpf *v);
-void ipvl_arpf_recount(struct ipvl_port *port);
+void ipvl_arpf_update(struct ipvl_dev *slave, bool gone);
 
 /*
  * True if the filter keeps the frame of @v from @slave, a running slave

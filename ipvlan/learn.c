@@ -217,7 +217,7 @@ void ipvl_learn_set(struct ipvl_dev *slave, bool on)
 	if (on == slave->learn)
 		return;
 	WRITE_ONCE(slave->learn, on);
-	ipvl_arpf_recount(slave->port);
+	ipvl_arpf_update(slave, false);
 	if (dev->flags & IFF_UP)
 		dev_set_allmulti(slave->master, on ? 1 : -1);
 	if (!on) {
