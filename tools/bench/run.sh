@@ -30,9 +30,10 @@
 #                          "ours in-tree macvlan")
 #     --slaves "1 16 ..."  ARP fan-out points;  --addrs "1 16 ...": lookup
 #     --churn N            slaves created/deleted (default 500)
-#     --arp-rx rps|same    scaling part: the ARP floods are received on the
-#                          other CPU than their sender's (rps, default) or
-#                          on the sender's (same)
+#     --arp-rx same|rps    scaling part: the ARP floods are received on
+#                          their sender's CPU (same, default) or on the
+#                          other one (rps; crashes in-tree's rounds under
+#                          TCG, README "Benchmarks")
 #     --mem MB, --timeout S, --kernel F, --modules-dir D, --ko-dir D
 #                                 passed to tools/vm/run
 #     --out DIR            result directory (default bench-results/<date>)
