@@ -60,13 +60,14 @@
  * answered for its addresses) and host_drops (frames between it and the
  * master's namespace that could not be delivered).
  *
- * The egress hook is registered with the port's first "on" and stays until
- * the port is destroyed; turning the setting off and on again registers
- * nothing. Registering a hook changes static keys in the kernel's text
- * (nf_hooks_needed, the egress queue key) on the first such hook of the
- * system, and a netdev hook can only be per device, not per namespace:
- * once per port is the least. While the setting is off the hook lets every
- * frame pass after one READ_ONCE(); a port that never had it on has none.
+ * The egress hook is registered when the setting goes on and unregistered
+ * when it goes off (or the port is destroyed): a master with the setting
+ * off has no hook, and its own traffic pays nothing. A frame already in
+ * the hook when it goes off reads the setting and passes. Registering a
+ * hook changes static keys in the kernel's text (nf_hooks_needed, the
+ * egress queue key) on the first such hook of the system, which QEMU's
+ * multi-threaded TCG mishandles under traffic: the test harness holds
+ * those keys (README "Hangs").
  *
  * Locking: port->host is written under RTNL and read with READ_ONCE();
  * host_hooked and host_ops under RTNL only. The data path runs under RCU
@@ -393,8 +394,8 @@ static unsigned int ipvl_host_egress(void *priv, struct sk_buff *skb,
  * @port: the port
  * @extack: for the refusal message
  *
- * Registers the master's egress hook, once per port (see the header of
- * this file); nothing the user sees changes. RTNL held.
+ * Registers the master's egress hook, unless it is there already (see
+ * the header of this file); nothing the user sees changes. RTNL held.
  *
  * Return: 0 or a negative errno, with a message in @extack.
  */
@@ -458,6 +459,14 @@ void ipvl_host_set(struct ipvl_port *port, bool on)
 	if (WARN_ON_ONCE(on && !port->host_hooked))
 		return;
 	WRITE_ONCE(port->host, on);
+	/* Off: the hook goes, so that the master's traffic does not pass it
+	 * for nothing; host_ops stays with the port, which outlives any
+	 * reader still inside the hook (RCU).
+	 */
+	if (!on && port->host_hooked) {
+		ipvl_host_unhook(port);
+		port->host_hooked = false;
+	}
 }
 
 /**

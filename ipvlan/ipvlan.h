@@ -160,8 +160,8 @@ struct ipvl_port {
 
 	/* The host path (host.c). host: the setting, written under RTNL,
 	 * read locklessly. host_ops: the master's egress hook, registered
-	 * with the first "on" and kept until the port goes; host_hooked
-	 * says it is. Both RTNL.
+	 * while the setting is on (and between ipvl_host_prepare() and
+	 * the setting); host_hooked says it is. Both RTNL.
 	 */
 	bool			host;
 	bool			host_hooked;

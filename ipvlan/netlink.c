@@ -131,8 +131,12 @@ static int ipvl_nl_apply(struct ipvl_port *port, struct nlattr *data[],
 			return err;
 	}
 	err = ipvl_port_set_mode(port, mode, extack);
-	if (err)
+	if (err) {
+		/* Off, the port has no hook: one registered above goes. */
+		if (!port->host)
+			ipvl_host_set(port, false);
 		return err;
+	}
 	if (data && data[IFLA_IPVLAN_FLAGS])
 		WRITE_ONCE(port->flags, nla_get_u16(data[IFLA_IPVLAN_FLAGS]));
 	if (data && data[IFLA_IPVLAN_X_MC_QUEUE_LEN])
