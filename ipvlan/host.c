@@ -406,15 +406,19 @@ int ipvl_host_prepare(struct ipvl_port *port, struct netlink_ext_ack *extack)
 	ASSERT_RTNL();
 	if (port->host_hooked)
 		return 0;
-	port->host_ops = (struct nf_hook_ops) {
-		.hook		= ipvl_host_egress,
-		.dev		= port->dev,
-		.priv		= port,
-		.pf		= NFPROTO_NETDEV,
-		.hooknum	= NF_NETDEV_EGRESS,
-		/* After the host's own egress filters. */
-		.priority	= INT_MAX,
-	};
+	/* Filled once: after an "off", a reader may still be inside the
+	 * hook through the old entries, reading these fields.
+	 */
+	if (!port->host_ops.hook)
+		port->host_ops = (struct nf_hook_ops) {
+			.hook		= ipvl_host_egress,
+			.dev		= port->dev,
+			.priv		= port,
+			.pf		= NFPROTO_NETDEV,
+			.hooknum	= NF_NETDEV_EGRESS,
+			/* After the host's own egress filters. */
+			.priority	= INT_MAX,
+		};
 	err = nf_register_net_hook(dev_net(port->dev), &port->host_ops);
 	if (err) {
 		NL_SET_ERR_MSG(extack,
