@@ -143,6 +143,8 @@ globals()[sys.argv[1]](*sys.argv[2:])
 EOF
 
 py() { ip netns exec "$1" python3 -S "$TMPD/bc.py" "${@:2}"; }
+# py_on CPU NS ARGS...: py NS ARGS... on CPU only.
+py_on() { taskset -c "$1" ip netns exec "$2" python3 -S "$TMPD/bc.py" "${@:3}"; }
 
 # xstat NAME: stats.NAME of s1 (per-master counters: mc_inline, mc_drops).
 xstat() {
@@ -194,8 +196,7 @@ listen u1 "$S1" udp_listen "$PORT" || ktap_bail "no listener in s1"
 # receive queues, received in parallel in any order (as two NIC queues
 # would be; seen on the debug kernel: out of order at 646 of 1000, all
 # inline). One CPU is one queue, like one flow on one NIC queue.
-burst() { taskset -c 0 ip netns exec "$NS_OUT" python3 -S "$TMPD/bc.py" \
-	udp_send "$BCAST" "$PORT" "$N" "$1"; }
+burst() { py_on 0 "$NS_OUT" udp_send "$BCAST" "$PORT" "$N" "$1"; }
 
 # inline_burst TAG WANT LISTENERS...: a burst reaches every listener
 # complete and in order, and mc_inline (frames, not copies) grew by WANT:
@@ -264,9 +265,8 @@ mixed() {
 	for try in 1 2 3; do
 		tag=mix$try rc=0
 		i0=$(xstat mc_inline) && d0=$(xstat mc_drops) || return 1
-		bg "$TMPD/s2send.log" taskset -c "$S2CPU" ip netns exec "$S2" \
-			python3 -S "$TMPD/bc.py" udp_send_until "$BCAST" "$PORT" \
-			"s2$tag" "$TMPD/stop$try" "$TMPD/sent$try"
+		bg "$TMPD/s2send.log" py_on "$S2CPU" "$S2" udp_send_until \
+			"$BCAST" "$PORT" "s2$tag" "$TMPD/stop$try" "$TMPD/sent$try"
 		wait_for 10 grep -q "^s2$tag " "$TMPD/u1.lis"
 		burst "$tag" || return 1
 		touch "$TMPD/stop$try"
