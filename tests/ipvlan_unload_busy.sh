@@ -93,12 +93,7 @@ unload_timed() {
 			sleep 0.5
 			n=$((n + 1))
 			{ echo "--- $m at $((n * 500)) ms"
-			  cat "/proc/$pid/stack" 2>&1
-			  # The kernel dismantling namespaces meanwhile
-			  # (rtnl_link_unregister waits for it).
-			  ! grep -qs cleanup_net /proc/[0-9]*/stack ||
-				echo "(a kworker in cleanup_net)"
-			} >>"$TMP/unload-stacks"
+			  cat "/proc/$pid/stack" 2>&1; } >>"$TMP/unload-stacks"
 			if [ "$n" -ge $((4 * max)) ]; then
 				echo "$m: still unloading after $((2 * max)) s"
 				kill -9 "$pid" 2>/dev/null
