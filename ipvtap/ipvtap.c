@@ -115,15 +115,20 @@ static void ipvtap_setup(struct net_device *dev)
 	ipvl_kind_setup(dev);
 	/* Guests configure their own addresses: learn them. */
 	ipvl_kind_learn_default(dev, true);
-	/* tap_sock_destruct() takes its ring's lock without BHs off. */
-	ipvl_kind_orphan_tx(dev);
-	dev->tx_queue_len = TUN_READQ_SIZE;
 	/*
-	 * What the guest writes goes through a qdisc (the default one, e.g.
-	 * fq_codel) that tc can shape, as with the in-tree ipvtap and macvtap:
-	 * an ipvlan slave is queueless, a tap device is not.
+	 * What a guest writes is charged to its tap socket until our
+	 * ndo_start_xmit orphans it. That must happen in the writer's
+	 * context: freed in softirq, the last such frame of a closed tap
+	 * destroys its socket there, and tap_sock_destruct() takes the
+	 * ring's lock that tap_poll() takes with BHs on (lockdep: inconsistent
+	 * lock state). So the device stays queueless (IFF_NO_QUEUE from
+	 * ipvl_kind_setup()): a qdisc would hand the frames to our xmit from
+	 * net_tx_action() and drop them from its dequeue, both in softirq.
+	 * The in-tree ipvtap has a qdisc; `tc qdisc add` gives ours one too.
 	 */
-	dev->priv_flags &= ~IFF_NO_QUEUE;
+	ipvl_kind_orphan_tx(dev);
+	/* The tap library sizes each queue's ring from it. */
+	dev->tx_queue_len = TUN_READQ_SIZE;
 }
 
 static struct rtnl_link_ops ipvtap_link_ops = {
