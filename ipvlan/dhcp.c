@@ -258,6 +258,15 @@ static bool ipvl_dhcp_live(const struct ipvl_dhcp_xact *x)
 	return x->slave_id && time_before(jiffies, x->expires);
 }
 
+/* A transaction is live until @expires: so is the table. */
+static void ipvl_dhcp_live_until(struct ipvl_dhcp_table *t,
+				 unsigned long expires)
+{
+	lockdep_assert_held(&t->lock);
+	if (time_after(expires, t->live_until))
+		WRITE_ONCE(t->live_until, expires);
+}
+
 /* @x is the transaction of the client of @m (same xid and client). */
 static bool ipvl_dhcp_same(const struct ipvl_dhcp_xact *x,
 			   const struct ipvl_dhcp_msg *m)
@@ -323,6 +332,7 @@ static bool ipvl_dhcp_track(struct ipvl_dhcp_table *t, u64 slave_id,
 			if (x->slave_id != slave_id)
 				return false;
 			x->expires = jiffies + IPVL_DHCP_TIMEOUT;
+			ipvl_dhcp_live_until(t, x->expires);
 			return true;
 		}
 		if (x->slave_id == slave_id) {
@@ -345,6 +355,7 @@ static bool ipvl_dhcp_track(struct ipvl_dhcp_table *t, u64 slave_id,
 	x->hlen = m->hlen;
 	memcpy(x->chaddr, m->chaddr, sizeof(x->chaddr));
 	x->expires = jiffies + IPVL_DHCP_TIMEOUT;
+	ipvl_dhcp_live_until(t, x->expires);
 	return true;
 }
 
@@ -437,8 +448,8 @@ static struct ipvl_dev *ipvl_dhcp_slave(struct ipvl_port *port, u64 id)
  *	slave owns, L3 header at skb->data
  *
  * Return: the running slave whose guest's transaction the frame answers,
- * or NULL: not a DHCP reply, or one for no slave (counted). Caller holds
- * RCU.
+ * or NULL: no transaction is live, not a DHCP reply, or one for no slave
+ * (counted). Caller holds RCU.
  */
 struct ipvl_dev *ipvl_dhcp_rx(struct ipvl_port *port,
 			      const struct sk_buff *skb)
@@ -450,6 +461,11 @@ struct ipvl_dev *ipvl_dhcp_rx(struct ipvl_port *port,
 	u64 id = 0;
 
 	if (skb->protocol != htons(ETH_P_IP) || skb->pkt_type != PACKET_HOST)
+		return NULL;
+	/* No guest waits for a reply: the master's own traffic (its DHCP
+	 * client's too) is not parsed, nor counted.
+	 */
+	if (!time_before(jiffies, READ_ONCE(t->live_until)))
 		return NULL;
 	switch (ipvl_dhcp_parse(skb, 0, BOOTREPLY, IPVL_DHCP_SERVER_PORT,
 				IPVL_DHCP_CLIENT_PORT, &m)) {
@@ -514,6 +530,8 @@ void ipvl_dhcp_forget(struct ipvl_dev *slave)
 void ipvl_dhcp_port_init(struct ipvl_port *port)
 {
 	spin_lock_init(&port->dhcp.lock);
+	/* Not 0: jiffies starts 5 minutes before wrapping. */
+	port->dhcp.live_until = jiffies;
 	net_get_random_once(&ipvl_dhcp_key, sizeof(ipvl_dhcp_key));
 }
 

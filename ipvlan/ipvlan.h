@@ -81,6 +81,11 @@ struct ipvl_dhcp_xact {
 struct ipvl_dhcp_table {
 	spinlock_t		lock;	/* every field of xact[], BH-safe */
 	struct ipvl_dhcp_xact	xact[IPVL_DHCP_XACTS];
+	/* No transaction is live from then on: written under lock, only
+	 * ever later; read locklessly by the receive path, which parses no
+	 * reply while it has passed.
+	 */
+	unsigned long		live_until;	/* jiffies */
 	/* Per master, reported by every slave: */
 	atomic64_t		untracked;	/* no room, or another's xid */
 	atomic64_t		unmatched;	/* replies for no transaction */
