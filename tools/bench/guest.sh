@@ -15,10 +15,11 @@
 # Lines starting with "#" are progress; tools/bench/report.py renders.
 #
 # Knobs (environment): BENCH_ROUNDS (ipvlan rounds, default 8: issue
-# #16 wants every ratio's range from at least 8), BENCH_ALT_ROUNDS (2:
-# also the rounds of part hooks), BENCH_HOST_ROUNDS (4), BENCH_SCALE_ROUNDS
-# (2: the whole curves; the other rounds measure only their first points,
-# broadcast to 1 slave and the first two address counts, and churn none),
+# #16 wants every ratio's range from at least 8; parts hooks and host,
+# the address curves and churn run in each), BENCH_ALT_ROUNDS (2: the
+# alternatives), BENCH_HOST_ROUNDS (the rounds, 8), BENCH_SCALE_ROUNDS
+# (2: the whole ARP curves, ours 4-170 times in-tree past 1 slave; the
+# other rounds measure their first point, 1 slave),
 # BENCH_T (seconds per throughput run, 2),
 # BENCH_TCP_T (seconds per TCP run, 4), BENCH_SLAVES ("1 16 64 256 1024"),
 # BENCH_ADDRS ("1 16 256 1024 4096"), BENCH_CHURN (500), BENCH_PARTS ("paths
@@ -36,7 +37,7 @@ MODS=${IPVTAP_MODULES:-}
 ROUNDS=${BENCH_ROUNDS:-8}
 ALT_ROUNDS=${BENCH_ALT_ROUNDS:-2}
 SCALE_ROUNDS=${BENCH_SCALE_ROUNDS:-2}
-HOST_ROUNDS=${BENCH_HOST_ROUNDS:-4}
+HOST_ROUNDS=${BENCH_HOST_ROUNDS:-$ROUNDS}
 T=${BENCH_T:-2}
 TCP_T=${BENCH_TCP_T:-4}
 SLAVES_LIST=${BENCH_SLAVES:-1 16 64 256 1024}
@@ -59,12 +60,15 @@ TAP_COUNT=$((15000 * T))	# datagrams per tap flood (~1-2 s in TCG)
 FLOOD=$REPO/tools/bench/pktflood
 # BENCH_ARP_RX: where the scaling part's ARP requests are received: "same"
 # (default) on the sender's CPU (a veth delivers in the sender's
-# context), "rps" on the other CPU, as from a NIC. With rps, 2 of 3 runs
+# context); "rps" on the other CPU, as from a NIC. With rps, 2 of 3 runs
 # of this TCG guest died in the in-tree ipvlan's work item (a #DB, then a
 # double fault, EFLAGS holding a pointer: QEMU's, as README "Hangs" says).
+# "napi": the master's veth receives through its own NAPI instance (GRO
+# on), threaded, its thread on CPU 1 and the sender on CPU 0: a NIC with
+# threaded NAPI.
 ARP_RX=${BENCH_ARP_RX:-same}
 FLOOD_ARP=
-[ "$ARP_RX" != rps ] || FLOOD_ARP="taskset -c 0"
+[ "$ARP_RX" = same ] || FLOOD_ARP="taskset -c 0"
 CTL=$REPO/tools/ipvlanctl/ipvlanctl
 TG=$REPO/tools/tapguest/tapguest
 WORK=$(mktemp -d /tmp/bench.XXXXXX)
@@ -746,6 +750,23 @@ scale_churn() {
 	emit churn_delete "$impl" "$r" "$CHURN" "$(elapsed "$t0")" s lower
 }
 
+# arp_rx_napi: m4 receives in a NAPI thread of its own on CPU 1 (veth
+# takes the NAPI path when GRO is on; "threaded" gives it a kthread).
+arp_rx_napi() {
+	local pid
+
+	if ! ip netns exec sh ethtool -K m4 gro on >/dev/null ||
+		! ip netns exec sh sh -c 'echo 1 >/sys/class/net/m4/threaded'; then
+		log "WARNING: no threaded NAPI on m4"
+		return
+	fi
+	for pid in $(pgrep '^napi/m4-'); do
+		taskset -pc 1 "$pid" >/dev/null ||
+			log "WARNING: cannot pin NAPI thread $pid"
+	done
+	log "arp-rx napi: $(pgrep -l '^napi/m4-' | tr '\n' ' ')"
+}
+
 topo_scale() {
 	ns sh; ns sl; ns sc
 	veth sh m4 out o4
@@ -755,6 +776,8 @@ topo_scale() {
 		# softirq is not the sender's.
 		ip netns exec sh sh -c 'echo 2 >/sys/class/net/m4/queues/rx-0/rps_cpus' ||
 			log "WARNING: no RPS on m4"
+	elif [ "$ARP_RX" = napi ]; then
+		arp_rx_napi
 	fi
 	veth sh m5 out o5
 	ip -n out addr add 198.19.255.254/16 dev o5
@@ -968,7 +991,7 @@ is_ours || die "the VM must boot with --impl ours"
 
 # Only the vhost part: no rounds of module swaps for nothing.
 has paths || has hooks || has host || has scale || has alts || ROUNDS=0
-log "bench: rounds $ROUNDS (alternatives and hooks $ALT_ROUNDS, host path $HOST_ROUNDS, whole scaling curves $SCALE_ROUNDS), ${T}s runs, ${TCP_T}s TCP runs, parts: $PARTS"
+log "bench: rounds $ROUNDS (alternatives $ALT_ROUNDS, host path $HOST_ROUNDS, whole ARP curves $SCALE_ROUNDS), ${T}s runs, ${TCP_T}s TCP runs, parts: $PARTS"
 log "bench: kernel $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ { print $2 / 1024 " MiB" }' /proc/meminfo)"
 echo "BENCH_META {\"kernel\":\"$(uname -r)\",\"cpus\":$(nproc),\"rounds\":$ROUNDS,\"alt_rounds\":$ALT_ROUNDS,\"scale_rounds\":$SCALE_ROUNDS,\"host_rounds\":$HOST_ROUNDS,\"seconds_per_run\":$T,\"tcp_seconds\":$TCP_T,\"payload\":$PAYLOAD,\"ping_count\":$PING_N,\"churn\":$CHURN,\"vhost_runs\":$VHOST_RUNS,\"vhost_seconds\":$VHOST_T,\"vhost_order\":\"$VHOST_ORDER\"}"
 
@@ -1000,17 +1023,18 @@ for ((r = 1; r <= ROUNDS; r++)); do
 		if [ "$impl" = ours ] && has host && [ "$r" -le "$HOST_ROUNDS" ]; then
 			host_ipvlan "$r"
 		fi
-		if has scale && [ "$r" -le "$SCALE_ROUNDS" ]; then
-			scale_arp "$impl" "$r" "$SLAVES_LIST"
+		if has scale; then
+			if [ "$r" -le "$SCALE_ROUNDS" ]; then
+				scale_arp "$impl" "$r" "$SLAVES_LIST"
+			else
+				scale_arp "$impl" "$r" "${SLAVES_LIST%% *}"
+			fi
 			scale_lookup "$impl" "$r" "$ADDRS_LIST"
 			scale_churn "$impl" "$r"
-		elif has scale; then
-			scale_arp "$impl" "$r" "${SLAVES_LIST%% *}"
-			scale_lookup "$impl" "$r" "$(echo "$ADDRS_LIST" | cut -d' ' -f1-2)"
 		fi
 		# Last: its l3s port leaves ours' hooks in "host" until the
 		# module goes.
-		if has hooks && [ "$r" -le "$ALT_ROUNDS" ]; then
+		if has hooks; then
 			hooks_ipvlan "$impl" "$r"
 		fi
 		impl_unload

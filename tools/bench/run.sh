@@ -14,11 +14,12 @@
 #   tools/bench/run.sh [options]
 #     --quick              tiny smoke run (1 round, 1 s runs, small scales)
 #     --rounds N           ours/in-tree rounds (default 8)
-#     --alt-rounds N       rounds of the alternatives and of part hooks (default 2)
-#     --host-rounds N      rounds of part host (default 4)
-#     --scale-rounds N     rounds of the whole scaling curves (default 2;
-#                          the other rounds measure their first points:
-#                          broadcast ARP to 1 slave, 1 and 16 addresses)
+#                          (parts hooks and host, the address curves and
+#                          churn in each)
+#     --alt-rounds N       rounds of the alternatives (default 2)
+#     --host-rounds N      rounds of part host (default: --rounds)
+#     --scale-rounds N     rounds of the whole ARP curves (default 2; the
+#                          other rounds measure broadcast ARP to 1 slave)
 #     --seconds S          length of each UDP/raw throughput run (default 2)
 #     --tcp-seconds S      length of each TCP run (default 4)
 #     --parts "..."        subset of: paths hooks host scale alts vhost
@@ -30,10 +31,12 @@
 #                          "ours in-tree macvlan")
 #     --slaves "1 16 ..."  ARP fan-out points;  --addrs "1 16 ...": lookup
 #     --churn N            slaves created/deleted (default 500)
-#     --arp-rx same|rps    scaling part: the ARP floods are received on
+#     --arp-rx same|rps|napi
+#                          scaling part: the ARP floods are received on
 #                          their sender's CPU (same, default) or on the
-#                          other one (rps; crashes in-tree's rounds under
-#                          TCG, README "Benchmarks")
+#                          other one: by RPS (rps; crashes in-tree's rounds
+#                          under TCG, README "Benchmarks") or by the
+#                          master's own threaded NAPI (napi)
 #     --mem MB, --timeout S, --kernel F, --modules-dir D, --ko-dir D
 #                                 passed to tools/vm/run
 #     --out DIR            result directory (default bench-results/<date>)
