@@ -58,15 +58,16 @@ PAYLOAD=64	# "small packet" UDP payload, bytes
 TAP_COUNT=$((15000 * T))	# datagrams per tap flood (~1-2 s in TCG)
 
 FLOOD=$REPO/tools/bench/pktflood
-# BENCH_ARP_RX: where the scaling part's ARP requests are received: "same"
-# (default) on the sender's CPU (a veth delivers in the sender's
-# context); "rps" on the other CPU, as from a NIC. With rps, 2 of 3 runs
-# of this TCG guest died in the in-tree ipvlan's work item (a #DB, then a
-# double fault, EFLAGS holding a pointer: QEMU's, as README "Hangs" says).
-# "napi": the master's veth receives through its own NAPI instance (GRO
-# on), threaded, its thread on CPU 1 and the sender on CPU 0: a NIC with
-# threaded NAPI.
-ARP_RX=${BENCH_ARP_RX:-same}
+# BENCH_ARP_RX: where the scaling part's ARP requests are received.
+# "napi" (default): the master's veth receives through its own NAPI
+# instance (GRO on), threaded, its thread on CPU 1 and the sender on
+# CPU 0: a NIC with threaded NAPI. "same": on the sender's CPU, in its
+# context (a veth's default), so a driver that answers in the receive
+# softirq slows the flood's sender and one that defers to a kworker lets
+# it run on. "rps": on CPU 1 by RPS; 2 of 3 runs of this TCG guest died
+# in the in-tree ipvlan's work item (a #DB, then a double fault, EFLAGS
+# holding a pointer: QEMU's, as README "Hangs" says).
+ARP_RX=${BENCH_ARP_RX:-napi}
 FLOOD_ARP=
 [ "$ARP_RX" = same ] || FLOOD_ARP="taskset -c 0"
 CTL=$REPO/tools/ipvlanctl/ipvlanctl

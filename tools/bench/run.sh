@@ -31,12 +31,13 @@
 #                          "ours in-tree macvlan")
 #     --slaves "1 16 ..."  ARP fan-out points;  --addrs "1 16 ...": lookup
 #     --churn N            slaves created/deleted (default 500)
-#     --arp-rx same|rps|napi
-#                          scaling part: the ARP floods are received on
-#                          their sender's CPU (same, default) or on the
-#                          other one: by RPS (rps; crashes in-tree's rounds
-#                          under TCG, README "Benchmarks") or by the
-#                          master's own threaded NAPI (napi)
+#     --arp-rx napi|same|rps
+#                          scaling part: the ARP floods are received by
+#                          the master's own threaded NAPI on the other CPU
+#                          (napi, default), on their sender's CPU in its
+#                          context (same), or on the other CPU by RPS (rps;
+#                          crashes in-tree's rounds under TCG, README
+#                          "Benchmarks")
 #     --mem MB, --timeout S, --kernel F, --modules-dir D, --ko-dir D
 #                                 passed to tools/vm/run
 #     --out DIR            result directory (default bench-results/<date>)
