@@ -24,7 +24,7 @@
 # BENCH_TCP_T (seconds per TCP run, 4), BENCH_SLAVES ("1 16 64 256 1024"),
 # BENCH_ADDRS ("1 16 256 1024 4096"), BENCH_CHURN (500), BENCH_PARTS ("paths
 # hooks host scale alts vhost"), BENCH_VHOST_RUNS (measurements each way per
-# nested boot, 2), BENCH_VHOST_T (seconds each, 5), BENCH_VHOST_BOOT_WAIT
+# nested boot, 8), BENCH_VHOST_T (seconds each, 5), BENCH_VHOST_BOOT_WAIT
 # (600), BENCH_VHOST_ORDER (the boots' order, "ours in-tree macvlan"),
 # BENCH_QUICK=1 (a tiny smoke run of everything).
 #
@@ -44,7 +44,7 @@ SLAVES_LIST=${BENCH_SLAVES:-1 16 64 256 1024}
 ADDRS_LIST=${BENCH_ADDRS:-1 16 256 1024 4096}
 CHURN=${BENCH_CHURN:-500}
 PARTS=${BENCH_PARTS:-paths hooks host scale alts vhost}
-VHOST_RUNS=${BENCH_VHOST_RUNS:-2}
+VHOST_RUNS=${BENCH_VHOST_RUNS:-8}
 VHOST_T=${BENCH_VHOST_T:-5}
 VHOST_BOOT_WAIT=${BENCH_VHOST_BOOT_WAIT:-600}
 VHOST_ORDER=${BENCH_VHOST_ORDER:-ours in-tree macvlan}

@@ -25,7 +25,7 @@
 #     --parts "..."        subset of: paths hooks host scale alts vhost
 #                          (default all)
 #     --vhost-runs N       vhost part: measurements each way per nested
-#                          guest boot (default 2)
+#                          guest boot (default 8)
 #     --vhost-seconds S    vhost part: length of each iperf3 run (default 5)
 #     --vhost-order "..."  vhost part: order of the boots (default
 #                          "ours in-tree macvlan")
