@@ -18,8 +18,8 @@
 # #16 wants every ratio's range from at least 8; parts hooks and host,
 # the address curves and churn run in each), BENCH_ALT_ROUNDS (2: the
 # alternatives), BENCH_HOST_ROUNDS (the rounds, 8), BENCH_SCALE_ROUNDS
-# (2: the whole ARP curves, ours 4-170 times in-tree past 1 slave; the
-# other rounds measure their first point, 1 slave),
+# (2: the whole ARP curves, where ours leads in-tree by far past 1 slave;
+# the other rounds measure their first point, 1 slave),
 # BENCH_T (seconds per throughput run, 2),
 # BENCH_TCP_T (seconds per TCP run, 4), BENCH_SLAVES ("1 16 64 256 1024"),
 # BENCH_ADDRS ("1 16 256 1024 4096"), BENCH_CHURN (500), BENCH_PARTS ("paths
