@@ -63,6 +63,17 @@ static inline void ipvl_set_lltx(struct net_device *dev)
 #endif
 
 /*
+ * dev_get_flags() is netif_get_flags() (between 6.12 and 7.3, the core's
+ * netif_ names for calls made with the device's instance lock).
+ * IPVTAP_HAVE_NETIF_GET_FLAGS: Kbuild.
+ */
+#ifdef IPVTAP_HAVE_NETIF_GET_FLAGS
+#define ipvl_get_flags(dev)	netif_get_flags(dev)
+#else
+#define ipvl_get_flags(dev)	dev_get_flags(dev)
+#endif
+
+/*
  * netdev_lockdep_set_classes() is gone: the core gives every device its
  * own lock classes (between 6.12 and 7.3).
  */

@@ -31,19 +31,6 @@
 
 #include "ipvlan.h"
 
-/* Slaves in the L3 modes are NOARP; the default slave is not. RTNL. */
-static int ipvl_default_set_noarp(struct ipvl_dev *slave, bool noarp,
-				  struct netlink_ext_ack *extack)
-{
-	unsigned int flags = slave->dev->flags;
-
-	ASSERT_RTNL();
-	flags = noarp ? flags | IFF_NOARP : flags & ~IFF_NOARP;
-	if (flags == slave->dev->flags)
-		return 0;
-	return dev_change_flags(slave->dev, flags, extack);
-}
-
 /**
  * ipvl_default_set - nominate @slave as its port's default slave, or not
  * @slave: the slave a request names
@@ -68,7 +55,7 @@ int ipvl_default_set(struct ipvl_dev *slave, bool on,
 		if (old != slave)
 			return 0;
 		RCU_INIT_POINTER(port->default_slave, NULL);
-		if (ipvl_default_set_noarp(slave, true, NULL))
+		if (ipvl_slave_set_noarp(slave, true, NULL))
 			netdev_warn(slave->dev, "ipvlan: cannot set NOARP again\n");
 		return 0;
 	}
@@ -79,11 +66,11 @@ int ipvl_default_set(struct ipvl_dev *slave, bool on,
 	}
 	if (old == slave)
 		return 0;
-	err = ipvl_default_set_noarp(slave, false, extack);
+	err = ipvl_slave_set_noarp(slave, false, extack);
 	if (err)
 		return err;
 	rcu_assign_pointer(port->default_slave, slave);
-	if (old && ipvl_default_set_noarp(old, true, NULL))
+	if (old && ipvl_slave_set_noarp(old, true, NULL))
 		netdev_warn(old->dev, "ipvlan: cannot set NOARP again\n");
 	return 0;
 }

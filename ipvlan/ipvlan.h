@@ -261,6 +261,8 @@ void ipvl_port_release_unused(struct net_device *master);
 void ipvl_port_destroy(struct ipvl_port *port);
 int ipvl_port_set_mode(struct ipvl_port *port, u16 mode,
 		       struct netlink_ext_ack *extack);
+int ipvl_slave_set_noarp(struct ipvl_dev *slave, bool noarp,
+			 struct netlink_ext_ack *extack);
 int ipvl_port_notifier_register(void);
 void ipvl_port_notifier_unregister(void);
 

@@ -103,6 +103,34 @@ void ipvl_port_destroy(struct ipvl_port *port)
 	kfree_rcu(port, rcu);
 }
 
+/**
+ * ipvl_slave_set_noarp - set or clear a slave's IFF_NOARP
+ * @slave: the slave
+ * @noarp: the flag's new value
+ * @extack: for a refusal
+ *
+ * The other flags stay as the user set them: the base is dev_get_flags(),
+ * not dev->flags. dev->flags also carries the promiscuity and allmulti
+ * that others counted (a packet socket, a bridge, a VLAN); handed back to
+ * dev_change_flags() they would become the user's own, and stay after
+ * the counter went back to 0. RTNL held.
+ *
+ * Return: 0 or a negative errno.
+ */
+int ipvl_slave_set_noarp(struct ipvl_dev *slave, bool noarp,
+			 struct netlink_ext_ack *extack)
+{
+	struct net_device *dev = slave->dev;
+	unsigned int flags;
+
+	ASSERT_RTNL();
+	if (!!(dev->flags & IFF_NOARP) == noarp)
+		return 0;
+	flags = ipvl_get_flags(dev);
+	flags = noarp ? flags | IFF_NOARP : flags & ~IFF_NOARP;
+	return dev_change_flags(dev, flags, extack);
+}
+
 /*
  * Slaves are NOARP in the L3 modes: their neighbours are resolved by the
  * master's namespace; not the default slave (default.c). Stops at the
@@ -116,16 +144,10 @@ static int ipvl_port_sync_noarp(struct ipvl_port *port, u16 mode,
 
 	ASSERT_RTNL();
 	list_for_each_entry(slave, &port->slaves, pnode) {
-		unsigned int flags = slave->dev->flags;
+		bool noarp = mode != IPVLAN_MODE_L2 &&
+			     slave != rtnl_dereference(port->default_slave);
 
-		if (mode == IPVLAN_MODE_L2 ||
-		    slave == rtnl_dereference(port->default_slave))
-			flags &= ~IFF_NOARP;
-		else
-			flags |= IFF_NOARP;
-		if (flags == slave->dev->flags)
-			continue;
-		err = dev_change_flags(slave->dev, flags, extack);
+		err = ipvl_slave_set_noarp(slave, noarp, extack);
 		if (err) {
 			NL_SET_ERR_MSG(extack,
 				       "cannot change the ARP flag of a slave for the new mode");
