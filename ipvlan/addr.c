@@ -222,6 +222,43 @@ int ipvl_addr_learn(struct ipvl_dev *slave, const void *ip, bool is_v6)
 	return err;
 }
 
+/*
+ * Record the addresses configured on @slave that its allow-list @al (NULL:
+ * unlocked) lets it own and that the table lacks: refused under an older,
+ * narrower list without a validator to stop them (SLAAC, the link-local
+ * address), they stayed on the device. One that another slave owns stays
+ * unrecorded, as when it was added. The lists are walked as their own
+ * readers do: IPv4 under RTNL, IPv6 under RCU.
+ */
+static void ipvl_addr_sync_configured(struct ipvl_dev *slave,
+				      const struct ipvl_allow *al)
+{
+	struct net_device *dev = slave->dev;
+	struct inet6_ifaddr *ifp;
+	struct in_device *in_dev;
+	struct inet6_dev *idev;
+	struct in_ifaddr *ifa;
+
+	ASSERT_RTNL();
+	in_dev = __in_dev_get_rtnl(dev);
+	if (in_dev) {
+		in_dev_for_each_ifa_rtnl(ifa, in_dev) {
+			if (!al || ipvl_allow_owns(slave, al, &ifa->ifa_local,
+						   false))
+				ipvl_addr_add(slave, &ifa->ifa_local, false);
+		}
+	}
+	rcu_read_lock();
+	idev = __in6_dev_get(dev);
+	if (idev) {
+		list_for_each_entry_rcu(ifp, &idev->addr_list, if_list) {
+			if (!al || ipvl_allow_owns(slave, al, &ifp->addr, true))
+				ipvl_addr_add(slave, &ifp->addr, true);
+		}
+	}
+	rcu_read_unlock();
+}
+
 /**
  * ipvl_addr_set_allow - replace @slave's allow-list
  * @slave: the slave
@@ -231,7 +268,8 @@ int ipvl_addr_learn(struct ipvl_dev *slave, const void *ip, bool is_v6)
  *
  * The list is published under addr_lock, so that no address is recorded
  * against the old list once the new one is checked; learned addresses
- * outside it are forgotten. The old list is freed after a grace period.
+ * outside it are forgotten, configured ones it now allows are recorded.
+ * The old list is freed after a grace period. RTNL held.
  *
  * Return: 0, or -EPERM if a configured address would fall outside @al
  * (nothing changed).
@@ -266,6 +304,7 @@ int ipvl_addr_set_allow(struct ipvl_dev *slave, struct ipvl_allow *al,
 	spin_unlock_bh(&port->addr_lock);
 	if (old)
 		kfree_rcu(old, rcu);
+	ipvl_addr_sync_configured(slave, al);
 	return 0;
 }
 
