@@ -26,6 +26,12 @@
 #    added lets the forged source through, removed stops it, `off`
 #    brings back today's behaviour; refusals of bad prefixes, and of an
 #    unlock request that carries one (a raw request: ipvlanctl sends none);
+#  - SLAAC: a router advertisement from o0 (python, raw ICMPv6) gives c0
+#    addresses in 2001:db8:1::/64 and 2001:db8:2::/64, outside its list:
+#    configured, but not in the driver's table (`ipvlanctl addrs`) and
+#    o0's ping6 gets no reply; once the host adds the first prefix its
+#    address is recorded and answers while the second stays silent, until
+#    `off` records that one too;
 #  - ipvtap: a guest (tools/tapguest) on a locked ipvtap reaches the
 #    outside from an allowed address, which is learned; one outside the
 #    list neither reaches it nor is learned.
@@ -48,6 +54,8 @@ X4=$NET4.99		# outside the list
 X6=$NET6:99
 F4=$NET4.77		# forged sources
 F6=$NET6:77
+SP1=2001:db8:1		# /64 prefixes a router advertisement gives c0 (SLAAC)
+SP2=2001:db8:2
 PORT=9999
 
 setup_master
@@ -206,6 +214,23 @@ elif cmd == "send":
             arp = struct.pack("!HHBBH", 1, 0x0800, 6, 4, 1) + mac(smac) + \
                 socket.inet_aton(src) + b"\0" * 6 + socket.inet_aton(dst4)
             send_frame(dev, b"\xff" * 6 + mac(smac) + b"\x08\x06" + arp)
+elif cmd == "ra":
+    # ra DEV PREFIX...: a router advertisement to ff02::1 from DEV's
+    # link-local (router lifetime 0: no default route), with an on-link,
+    # autonomous Prefix Information option for each PREFIX/64. A raw
+    # ICMPv6 socket: the kernel computes the checksum.
+    idx = socket.if_nametoindex(sys.argv[2])
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_UNICAST_HOPS, 255)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, idx)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_LOOP, 0)
+    ra = struct.pack("!BBHBBHII", 134, 0, 0, 64, 0, 0, 0, 0)
+    for p in sys.argv[3:]:
+        # type 3, 4 x 8 bytes, /64, L|A, valid 3600 s, preferred 1800 s
+        ra += struct.pack("!BBBBIII", 3, 4, 64, 0xc0, 3600, 1800, 0) + \
+            socket.inet_pton(socket.AF_INET6, p)
+    s.sendto(ra, ("ff02::1", 0, 0, idx))
 EOF
 
 PY=$TMPD/allow.py
@@ -370,7 +395,66 @@ has_ll() {
 	ctr ip -6 -o addr show dev c0 scope link | grep -q ' fe80::'
 }
 
-ktap_plan 32
+# slaac_of PREFIX: print c0's address in PREFIX::/64 (none: nothing).
+slaac_of() {
+	# shellcheck disable=SC2016 # awk program
+	ctr ip -6 -o addr show dev c0 |
+		awk -v p="$1:" 'index($4, p) == 1 { sub("/.*", "", $4); print $4; exit }'
+}
+
+# slaac_done: c0 has its SLAAC addresses in SP1 and SP2, DAD done.
+slaac_done() {
+	[ -n "$(slaac_of "$SP1")" ] && [ -n "$(slaac_of "$SP2")" ] && no_tentative
+}
+
+# in_table ADDR yes|no: the driver's address table (`ipvlanctl addrs c0`,
+# read in the container) records ADDR configured on c0, or not; it must
+# list c0's $A6 either way (the dump works).
+in_table() {
+	local out has=no
+
+	out=$(ctr "$CTL" addrs c0) || { echo "ipvlanctl addrs c0: $out"; return 1; }
+	# shellcheck disable=SC2016 # awk program
+	if awk -v a="$1" '$3 == "inet6" && $4 == a && $5 == "configured" { f = 1 }
+		END { exit !f }' <<<"$out"; then
+		has=yes
+	fi
+	if [ "$has" = "$2" ] && grep -q " inet6 $A6 configured " <<<"$out"; then
+		return 0
+	fi
+	echo "address table of c0 (want $1: $2, and $A6):"
+	echo "$out"
+	return 1
+}
+
+# out_ping6 ADDR answered|silent: the outside, its neighbour entry for
+# ADDR flushed, pings ADDR 3 times; ping's count of replies is at least
+# 1 (answered) or 0 (silent).
+out_ping6() {
+	local out got
+
+	ip -n "$NS_OUT" neigh flush to "$1" dev o0
+	out=$(ip netns exec "$NS_OUT" ping -6 -c 3 -i 0.2 -W 2 "$1" 2>&1)
+	got=$(sed -n 's/.* \([0-9][0-9]*\) received.*/\1/p' <<<"$out")
+	case $2:$got in
+	answered:[1-9]*|silent:0) return 0 ;;
+	esac
+	echo "$out"
+	echo "ping $1 from the outside: '$got' replies, want $2"
+	return 1
+}
+
+# owned ADDR: ADDR is in c0's table and answers the outside's ping6 (both
+# tried, so that a failure shows both).
+owned() {
+	local rc=0
+
+	in_table "$1" yes || rc=1
+	out_ping6 "$1" answered || rc=1
+	return "$rc"
+}
+
+ktap_plan 37
 
 # ------------------------------------------------ without a list (today)
 
@@ -463,6 +547,32 @@ check "unlock with a prefix is refused with a message, the list kept" \
 	eval "refused_with 'takes no prefix' nsenter -t $CPID -n -- \
 			python3 $IPVTAP_REPO/tools/testing/ipvl_nl.py allow --cmd 6 --dev c0 $A4/32 && \
 		allow_is host 'locked $A4/32 $A6/128'"
+
+# SLAAC outside the list: the outside (a router, as far as c0 knows)
+# advertises SP1::/64 and SP2::/64. c0 configures both (no validator asks
+# the driver), the driver records neither. m0 must not configure them:
+# its EUI-64 address could be c0's, and the outside's ping would reach
+# the host's stack for an address no slave owns.
+host sysctl -qw net.ipv6.conf.m0.accept_ra=0
+ctr sysctl -qw net.ipv6.conf.c0.forwarding=0 net.ipv6.conf.c0.accept_ra=1 \
+	net.ipv6.conf.c0.autoconf=1
+ip -n "$NS_OUT" addr add "$SP1::fe/64" dev o0 nodad
+ip -n "$NS_OUT" addr add "$SP2::fe/64" dev o0 nodad
+before=$(ctr_stat allow_refused)
+ip netns exec "$NS_OUT" python3 -S "$PY" ra o0 "$SP1::" "$SP2::"
+wait_for 15 slaac_done >/dev/null
+S1=$(slaac_of "$SP1")
+S2=$(slaac_of "$SP2")
+check "SLAAC outside the list: an RA's $SP1::/64 and $SP2::/64 configure on c0, unrecorded, counted in allow_refused" \
+	eval "{ slaac_done || { ctr ip -6 addr show dev c0; false; }; } && \
+		in_table '$S1' no && in_table '$S2' no && \
+		stat_cmp allow_refused -ge $((before + 2))"
+check "SLAAC outside the list: the outside's ping6 to c0's $SP1::/64 address gets no reply" \
+	out_ping6 "$S1" silent
+check "widened: the host adds $SP1::/64; c0's SLAAC address there is recorded and answers the outside's ping6" \
+	eval "hallow add $SP1::/64 && owned '$S1'"
+check "widened: c0's SLAAC address in $SP2::/64, still outside the list, stays unrecorded and silent" \
+	eval "in_table '$S2' no && out_ping6 '$S2' silent"
 check "live: the host adds $F4/32, the forged source now gets out" \
 	eval "hallow add $F4/32 && forged_then_marker raw4 $F4 live_add pass"
 check "live: the host removes it, dropped again" \
@@ -470,6 +580,8 @@ check "live: the host removes it, dropped again" \
 check "live: off, today's behaviour: $X4 configures, forged source gets out" \
 	eval "hallow off && allow_is ctr off && ctr ip addr add $X4/24 dev c0 && \
 		forged_then_marker raw4 $F4 off pass"
+check "off: c0's SLAAC address in $SP2::/64 is recorded and answers the outside's ping6" \
+	eval "owned '$S2'"
 
 # ------------------------------------------------------------- ipvtap
 
