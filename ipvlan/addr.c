@@ -222,11 +222,28 @@ int ipvl_addr_learn(struct ipvl_dev *slave, const void *ip, bool is_v6)
 	return err;
 }
 
+/* One address for ipvl_addr_sync_configured(): a failure is said. */
+static void ipvl_addr_sync_one(struct ipvl_dev *slave, const void *ip,
+			       bool is_v6)
+{
+	int err = ipvl_addr_add(slave, ip, is_v6);
+
+	/* Another slave's stays unrecorded, as when it was added. */
+	if (!err || err == -EADDRINUSE)
+		return;
+	if (is_v6)
+		netdev_warn(slave->dev, "ipvlan: cannot record %pI6c: %d\n",
+			    ip, err);
+	else
+		netdev_warn(slave->dev, "ipvlan: cannot record %pI4: %d\n",
+			    ip, err);
+}
+
 /*
  * Record the addresses configured on @slave that its allow-list @al (NULL:
  * unlocked) lets it own and that the table lacks: refused under an older,
- * narrower list without a validator to stop them (SLAAC, the link-local
- * address), they stayed on the device. One that another slave owns stays
+ * narrower list without a validator to stop them (SLAAC), they stayed on
+ * the device. One that another slave owns stays
  * unrecorded, as when it was added. The lists are walked as their own
  * readers do: IPv4 under RTNL, IPv6 under RCU.
  */
@@ -245,7 +262,7 @@ static void ipvl_addr_sync_configured(struct ipvl_dev *slave,
 		in_dev_for_each_ifa_rtnl(ifa, in_dev) {
 			if (!al || ipvl_allow_owns(slave, al, &ifa->ifa_local,
 						   false))
-				ipvl_addr_add(slave, &ifa->ifa_local, false);
+				ipvl_addr_sync_one(slave, &ifa->ifa_local, false);
 		}
 	}
 	rcu_read_lock();
@@ -253,7 +270,7 @@ static void ipvl_addr_sync_configured(struct ipvl_dev *slave,
 	if (idev) {
 		list_for_each_entry_rcu(ifp, &idev->addr_list, if_list) {
 			if (!al || ipvl_allow_owns(slave, al, &ifp->addr, true))
-				ipvl_addr_add(slave, &ifp->addr, true);
+				ipvl_addr_sync_one(slave, &ifp->addr, true);
 		}
 	}
 	rcu_read_unlock();
@@ -483,10 +500,9 @@ static struct notifier_block ipvl_inet6addr_validator_nb = {
 
 int ipvl_addr_notifiers_register(void)
 {
-	ipvl_hash_seed = get_random_u32();
-
 	int err;
 
+	ipvl_hash_seed = get_random_u32();
 	err = register_inetaddr_validator_notifier(&ipvl_inetaddr_validator_nb);
 	if (err)
 		return err;
