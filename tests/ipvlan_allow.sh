@@ -560,7 +560,7 @@ ip -n "$NS_OUT" addr add "$SP1::fe/64" dev o0 nodad
 ip -n "$NS_OUT" addr add "$SP2::fe/64" dev o0 nodad
 before=$(ctr_stat allow_refused)
 ip netns exec "$NS_OUT" python3 -S "$PY" ra o0 "$SP1::" "$SP2::"
-wait_for 15 slaac_done >/dev/null
+wait_for $((15 * TIME_SCALE)) slaac_done >/dev/null
 S1=$(slaac_of "$SP1")
 S2=$(slaac_of "$SP2")
 check "SLAAC outside the list: an RA's $SP1::/64 and $SP2::/64 configure on c0, unrecorded, counted in allow_refused" \
