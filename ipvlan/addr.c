@@ -243,9 +243,9 @@ static void ipvl_addr_sync_one(struct ipvl_dev *slave, const void *ip,
  * Record the addresses configured on @slave that its allow-list @al (NULL:
  * unlocked) lets it own and that the table lacks: refused under an older,
  * narrower list without a validator to stop them (SLAAC), they stayed on
- * the device. One that another slave owns stays
- * unrecorded, as when it was added. The lists are walked as their own
- * readers do: IPv4 under RTNL, IPv6 under RCU.
+ * the device. One that another slave owns stays unrecorded, as when it
+ * was added. The lists are walked as their own readers do: IPv4 under
+ * RTNL, IPv6 under RCU.
  */
 static void ipvl_addr_sync_configured(struct ipvl_dev *slave,
 				      const struct ipvl_allow *al)
